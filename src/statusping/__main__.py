@@ -1,0 +1,3 @@
+from statusping.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""The web application: ``create_app()`` builds it; resources are made in the lifespan, not at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from statusping import __version__
+from statusping.config import Settings
+from statusping.mail import Mailer
+from statusping.storage.db import create_engine, create_sessionmaker
+from statusping.storage.migrate import upgrade
+from statusping.web.api.health import router as health_router
+from statusping.web.api.v1 import router as api_v1_router
+from statusping.web.errors import install_error_handlers
+from statusping.web.middleware import SecurityHeadersMiddleware
+from statusping.web.pages import router as pages_router
+from statusping.web.public import router as public_router
+from statusping.web.templating import create_templates
+
+WEB_DIR = Path(__file__).parent / "web"
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    # Resolve (and if need be create) the key now, so a bad data directory fails at start.
+    _ = settings.resolved_secret_key
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        if migrate:
+            await upgrade(engine)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.mailer = Mailer(settings)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="StatusPing",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # served by our own page with vendored assets (no CDN, strict CSP)
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.templates = create_templates(settings)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_v1_router)
+    app.include_router(pages_router)
+    app.include_router(public_router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    return app

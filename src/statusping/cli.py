@@ -1,0 +1,148 @@
+"""The `statusping` command (PRODUCT.md §2)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+from pydantic import ValidationError
+
+from statusping.config import Settings
+from statusping.domain.errors import StatusPingError
+from statusping.storage.db import create_engine, create_sessionmaker
+from statusping.storage.migrate import upgrade
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  STATUSPING_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        ]
+        raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+async def _with_session(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as db:
+            result = await work(db)
+            await db.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _run(coro: Awaitable[T]) -> T:
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except StatusPingError as exc:
+        raise click.ClickException(exc.detail) from None
+
+
+@click.group()
+@click.version_option(package_name="statusping")
+def main() -> None:
+    """StatusPing: uptime monitoring with public status pages."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web app (applies pending migrations first)."""
+    import uvicorn
+
+    from statusping.app import create_app
+
+    settings = _settings()
+    _configure_logging(settings)
+    app = create_app(settings)
+    click.echo(f"StatusPing on http://{host}:{port}  (database: {_safe_url(settings)})")
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True)
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all pending migrations."""
+    settings = _settings()
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    _run(go())
+    click.echo(f"database is up to date ({_safe_url(settings)})")
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--org", "org_name", required=True, help="organization name (joined if it exists)")
+def user_create(email: str, password: str, org_name: str) -> None:
+    """Create a user in a new organization, or as admin of the existing one of that name."""
+    from statusping.services import accounts
+
+    settings = _settings()
+    account = _run(
+        _with_session(
+            settings,
+            lambda db: accounts.create_user(db, email=email, password=password, org_name=org_name),
+        )
+    )
+    click.echo(
+        f"created {account.user.email} ({account.membership.role}) in "
+        f"{account.organization.name} [{account.organization.slug}]"
+    )
+
+
+@main.group()
+def org() -> None:
+    """Organizations."""
+
+
+@org.command("set-plan")
+@click.argument("slug")
+@click.argument("plan", type=click.Choice(["free", "pro", "business"]))
+def org_set_plan(slug: str, plan: str) -> None:
+    """Put organization SLUG on PLAN."""
+    from statusping.services import accounts
+
+    settings = _settings()
+    organization = _run(_with_session(settings, lambda db: accounts.set_plan(db, slug=slug, plan=plan)))
+    click.echo(f"{organization.slug} is now on the {organization.plan} plan")

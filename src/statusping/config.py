@@ -1,0 +1,121 @@
+"""One typed view of the configuration (PRODUCT.md §3).
+
+Settings come from the environment (prefix ``STATUSPING_``) and from ``.env``. Anything invalid stops
+the process at start with a message naming the variable, rather than failing later at first use.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+SECRET_KEY_FILENAME = "secret_key"  # noqa: S105 (a file name, not a secret)
+
+
+class Mode(StrEnum):
+    SAAS = "saas"
+    SELFHOSTED = "selfhosted"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STATUSPING_", env_file=".env", extra="ignore", frozen=False)
+
+    database_url: str = "sqlite+aiosqlite:///./data/statusping.db"
+    secret_key: str | None = Field(default=None, repr=False)
+    base_url: str = "http://127.0.0.1:8000"
+    mode: Mode = Mode.SAAS
+    allow_private_targets: bool | None = None
+    min_interval_seconds: int = Field(default=10, ge=1)
+    region: str = "default"
+    data_dir: Path = Path("./data")
+    log_level: str = "INFO"
+
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_starttls: bool = True
+    smtp_from: str = "StatusPing <noreply@statusping.local>"
+
+    stripe_secret_key: str | None = Field(default=None, repr=False)
+    stripe_webhook_secret: str | None = Field(default=None, repr=False)
+    stripe_price_pro: str | None = None
+    stripe_price_business: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
+            raise ValueError(f"not a database URL: {exc}") from exc
+        if url.drivername not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            raise ValueError("use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def private_targets_allowed(self) -> bool:
+        if self.allow_private_targets is not None:
+            return self.allow_private_targets
+        return self.mode is Mode.SELFHOSTED
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once into the data directory and reused.
+
+        Generating it beats shipping a default: a default key in the code would let anyone forge
+        sessions on every install that forgot to set one.
+        """
+        if self.secret_key:
+            return self.secret_key
+        return load_or_create_secret_key(self.data_dir)
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    path = data_dir / SECRET_KEY_FILENAME
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting together must not both write (and disagree on) a key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if len(key) < 32:
+            raise RuntimeError(f"{path} holds no usable key; delete it to generate a new one") from None
+        return key
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)

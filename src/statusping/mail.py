@@ -1,0 +1,65 @@
+"""The one way StatusPing sends email: SMTP when configured, otherwise the message goes to the log.
+
+Logging instead of failing keeps a fresh install usable: a password-reset link still reaches the
+operator's terminal before any mail server is set up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from statusping.config import Settings
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class Mailer:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def build(self, email: Email) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self._settings.smtp_from
+        message["To"] = ", ".join(email.to)
+        message["Subject"] = email.subject
+        message.set_content(email.text)
+        if email.html is not None:
+            message.add_alternative(email.html, subtype="html")
+        return message
+
+    async def send(self, email: Email) -> None:
+        """Send or log; raises ``aiosmtplib.SMTPException`` or ``OSError`` when delivery fails."""
+        message = self.build(email)
+        settings = self._settings
+        if not settings.smtp_configured:
+            log.warning(
+                "SMTP is not configured (set STATUSPING_SMTP_HOST); email not sent:\n"
+                "To: %s\nSubject: %s\n\n%s",
+                message["To"],
+                email.subject,
+                email.text,
+            )
+            return
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            start_tls=settings.smtp_starttls,
+            timeout=SMTP_TIMEOUT_SECONDS,
+        )

@@ -1,0 +1,1 @@
+"""Use-cases that combine domain rules and storage. They flush; the caller commits."""

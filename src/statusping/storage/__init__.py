@@ -1,0 +1,1 @@
+"""Everything that speaks SQL lives here: engines, models, repositories, migrations."""

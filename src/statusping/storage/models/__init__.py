@@ -1,0 +1,21 @@
+"""One module per table; importing this package registers them all on ``Base.metadata``."""
+
+from statusping.storage.models.auth_failure import AuthFailure
+from statusping.storage.models.base import Base
+from statusping.storage.models.membership import Membership
+from statusping.storage.models.organization import Organization
+from statusping.storage.models.password_reset import PasswordResetToken
+from statusping.storage.models.session import UserSession
+from statusping.storage.models.status_page import StatusPage
+from statusping.storage.models.user import User
+
+__all__ = [
+    "AuthFailure",
+    "Base",
+    "Membership",
+    "Organization",
+    "PasswordResetToken",
+    "StatusPage",
+    "User",
+    "UserSession",
+]

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from statusping.storage.models.base import Base, CreatedAt, UuidPk
+
+
+class User(UuidPk, CreatedAt, Base):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))

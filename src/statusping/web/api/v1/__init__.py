@@ -1,0 +1,7 @@
+from fastapi import APIRouter
+
+from statusping.web.api.v1 import auth, me
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(auth.router)
+router.include_router(me.router)

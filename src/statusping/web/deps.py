@@ -1,0 +1,133 @@
+"""Request dependencies: the unit of work, the signed-in user and the CSRF rule.
+
+Authorization lives here so that no route repeats it: a route that takes ``CurrentAccount`` cannot
+run for a stranger, and every state-changing request made with the session cookie has passed the
+CSRF check before the route body runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.config import Settings
+from statusping.domain.errors import Forbidden, NotAuthenticated
+from statusping.security import tokens_equal
+from statusping.services import accounts
+from statusping.services.accounts import Account, Client
+from statusping.storage.models import User, UserSession
+from statusping.web.cookies import CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response leaves.
+
+    ``scope="function"`` (below) makes FastAPI run the commit before sending the response, so a
+    failed commit is a 5xx the client sees, never a 201 for data that was not saved.
+    """
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def client_of(request: Request) -> Client:
+    return Client(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Db = Annotated[AsyncSession, Depends(get_db, scope="function")]
+
+
+async def _check_csrf(request: Request) -> None:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FORM_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not cookie or not sent or not tokens_equal(cookie, sent):
+        raise Forbidden(f"missing or wrong CSRF token: send the {CSRF_HEADER} header")
+
+
+async def get_optional_session(
+    request: Request, db: Db, settings: SettingsDep
+) -> tuple[UserSession, User] | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    found = await accounts.user_for_token(db, token, secret_key=settings.resolved_secret_key, now=now())
+    if found is not None and request.method in UNSAFE_METHODS:
+        await _check_csrf(request)
+    return found
+
+
+OptionalSession = Annotated[tuple[UserSession, User] | None, Depends(get_optional_session)]
+
+
+async def get_current_user(session: OptionalSession) -> User:
+    if session is None:
+        raise NotAuthenticated("not signed in")
+    return session[1]
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_current_account(user: CurrentUser, db: Db) -> Account:
+    return await accounts.account_of(db, user)
+
+
+CurrentAccount = Annotated[Account, Depends(get_current_account)]
+
+
+async def get_optional_account(session: OptionalSession, db: Db) -> Account | None:
+    if session is None:
+        return None
+    return await accounts.account_of(db, session[1])
+
+
+OptionalAccount = Annotated[Account | None, Depends(get_optional_account)]
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def require_same_origin(request: Request, settings: SettingsDep) -> None:
+    """Signup and login carry no CSRF token yet, so they refuse requests from foreign pages instead."""
+    origin = request.headers.get("origin")
+    if origin is None:  # not a browser (curl, SDKs): CSRF needs a browser to ride on
+        return
+    allowed = {origin_of(settings.base_url), origin_of(str(request.base_url))}
+    if origin.lower() not in allowed:
+        raise Forbidden("cross-origin request refused")
+
+
+SameOrigin = Depends(require_same_origin)

@@ -1,0 +1,8 @@
+from fastapi import APIRouter
+
+from statusping.web.pages import auth, dashboard, landing
+
+router = APIRouter(include_in_schema=False)
+router.include_router(landing.router)
+router.include_router(auth.router)
+router.include_router(dashboard.router)

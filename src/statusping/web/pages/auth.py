@@ -1,0 +1,224 @@
+"""Sign-up, log-in, log-out and password-reset pages.
+
+Each form posts here and works without JavaScript (full page, 303 on success). With htmx the same
+routes answer the form alone, so errors appear in place, and success redirects via HX-Redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
+from pydantic.networks import EmailStr
+
+from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
+from statusping.services import accounts
+from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
+from statusping.web.deps import (
+    CurrentUser,
+    Db,
+    OptionalAccount,
+    SameOrigin,
+    SettingsDep,
+    client_of,
+    now,
+)
+from statusping.web.emails import send_password_reset
+from statusping.web.rendering import is_htmx, render
+
+router = APIRouter()
+FormStr = Annotated[str, Form()]
+_email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect after login is a phishing tool.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/dashboard"
+
+
+def _go(request: Request, target: str) -> Response:
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _form_page(
+    request: Request,
+    page: str,
+    partial: str,
+    context: dict[str, object],
+    status_code: int = 200,
+) -> Response:
+    # htmx swaps only the form; a plain browser gets the whole page. 200 either way on htmx,
+    # because htmx does not swap error responses by default.
+    if is_htmx(request):
+        return render(request, partial, context)
+    return render(request, page, context, status_code=status_code)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+async def signup_page(request: Request, account: OptionalAccount) -> Response:
+    if account is not None:
+        return RedirectResponse("/dashboard", status_code=303)
+    return render(request, "signup.html", {"errors": {}, "values": {}})
+
+
+@router.post("/signup", dependencies=[SameOrigin])
+async def signup_submit(
+    request: Request,
+    db: Db,
+    settings: SettingsDep,
+    email: FormStr = "",
+    password: FormStr = "",
+    organization: FormStr = "",
+) -> Response:
+    values = {"email": email, "organization": organization}
+    errors: dict[str, str] = {}
+    try:
+        _email_adapter.validate_python(email.strip())
+    except ValidationError:
+        errors["email"] = "Enter a valid email address."
+    if not organization.strip():
+        errors["organization"] = "Give your organization a name."
+    if not errors:
+        try:
+            account = await accounts.signup(db, email=email, password=password, org_name=organization)
+        except InvalidInput as exc:
+            errors[exc.field or "_form"] = exc.detail.capitalize() + "."
+        except StatusPingError as exc:
+            errors["email" if exc.status_code == 409 else "_form"] = exc.detail.capitalize() + "."
+        else:
+            token = await accounts.start_session(
+                db,
+                account.user,
+                secret_key=settings.resolved_secret_key,
+                client=client_of(request),
+                now=now(),
+            )
+            response = _go(request, "/dashboard")
+            set_session_cookies(response, settings, token)
+            return response
+    return _form_page(
+        request,
+        "signup.html",
+        "partials/signup_form.html",
+        {"errors": errors, "values": values},
+        status_code=422,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, account: OptionalAccount, next: str = "") -> Response:
+    if account is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", {"errors": {}, "values": {"next": next}})
+
+
+@router.post("/login", dependencies=[SameOrigin])
+async def login_submit(
+    request: Request,
+    db: Db,
+    settings: SettingsDep,
+    email: FormStr = "",
+    password: FormStr = "",
+    next: FormStr = "",
+) -> Response:
+    values = {"email": email, "next": next}
+    status_code = 401
+    try:
+        user = await accounts.attempt_login(
+            db, email=email, password=password, client=client_of(request), now=now()
+        )
+    except RateLimited as exc:
+        errors = {"_form": exc.detail}
+        status_code = 429
+    else:
+        if user is not None:
+            token = await accounts.start_session(
+                db,
+                user,
+                secret_key=settings.resolved_secret_key,
+                client=client_of(request),
+                now=now(),
+            )
+            response = _go(request, _safe_next(next))
+            set_session_cookies(response, settings, token)
+            return response
+        await db.commit()  # the failure must count even though this attempt fails
+        errors = {"_form": "Wrong email or password."}
+    return _form_page(
+        request,
+        "login.html",
+        "partials/login_form.html",
+        {"errors": errors, "values": values},
+        status_code=status_code,
+    )
+
+
+@router.post("/logout")
+async def logout_submit(request: Request, user: CurrentUser, db: Db, settings: SettingsDep) -> Response:
+    await accounts.end_session(db, request.cookies[SESSION_COOKIE], secret_key=settings.resolved_secret_key)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response, settings)
+    return response
+
+
+@router.get("/forgot-password", response_class=HTMLResponse)
+async def forgot_password_page(request: Request) -> Response:
+    return render(request, "forgot_password.html", {"errors": {}, "values": {}, "sent": False})
+
+
+@router.post("/forgot-password", dependencies=[SameOrigin])
+async def forgot_password_submit(
+    request: Request, db: Db, settings: SettingsDep, tasks: BackgroundTasks, email: FormStr = ""
+) -> Response:
+    try:
+        found = await accounts.request_password_reset(
+            db,
+            email=email,
+            secret_key=settings.resolved_secret_key,
+            client=client_of(request),
+            now=now(),
+        )
+    except RateLimited as exc:
+        return render(
+            request,
+            "forgot_password.html",
+            {"errors": {"_form": exc.detail}, "values": {"email": email}, "sent": False},
+            status_code=429,
+        )
+    if found is not None:
+        tasks.add_task(send_password_reset, request.app.state.mailer, settings, *found)
+    return render(request, "forgot_password.html", {"errors": {}, "values": {}, "sent": True})
+
+
+@router.get("/reset-password", response_class=HTMLResponse)
+async def reset_password_page(request: Request, token: str = "") -> Response:
+    return render(request, "reset_password.html", {"errors": {}, "values": {"token": token}, "done": False})
+
+
+@router.post("/reset-password", dependencies=[SameOrigin])
+async def reset_password_submit(
+    request: Request, db: Db, settings: SettingsDep, token: FormStr = "", password: FormStr = ""
+) -> Response:
+    try:
+        await accounts.confirm_password_reset(
+            db,
+            token=token,
+            new_password=password,
+            secret_key=settings.resolved_secret_key,
+            now=now(),
+        )
+    except InvalidInput as exc:
+        key = "password" if exc.field == "password" else "_form"
+        return render(
+            request,
+            "reset_password.html",
+            {"errors": {key: exc.detail.capitalize() + "."}, "values": {"token": token}, "done": False},
+            status_code=422,
+        )
+    return render(request, "reset_password.html", {"errors": {}, "values": {}, "done": True})

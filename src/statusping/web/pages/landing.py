@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from statusping.domain.plans import PLANS
+from statusping.web.deps import OptionalAccount
+from statusping.web.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+async def landing(request: Request, account: OptionalAccount) -> HTMLResponse:
+    return render(request, "landing.html", {"plans": list(PLANS.values())}, account=account)
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+async def api_docs(request: Request) -> HTMLResponse:
+    return render(request, "api_docs.html")

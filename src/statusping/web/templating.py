@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from statusping.config import Settings
+
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+
+
+def create_templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates.env.globals["app_name"] = "StatusPing"
+    templates.env.globals["base_url"] = settings.base_url
+    return templates
