@@ -86,9 +86,7 @@ def settings_overrides() -> dict[str, object]:
 
 
 @pytest.fixture
-def settings(
-    database_url: str, data_dir: Path, settings_overrides: dict[str, object]
-) -> Settings:
+def settings(database_url: str, data_dir: Path, settings_overrides: dict[str, object]) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         "data_dir": data_dir,

@@ -20,7 +20,7 @@ PASSWORD = "correct horse battery"
 class _Collector:
     messages: list[EmailMessage] = field(default_factory=list)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
@@ -45,8 +45,8 @@ class SmtpSink:
     def stop(self) -> None:
         self._controller.stop()
 
-    async def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, count: int = 1, within: float = 10.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + within
         while len(self.messages) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} email(s), got {len(self.messages)}")

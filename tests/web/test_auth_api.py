@@ -17,9 +17,7 @@ async def test_signup_sets_an_httponly_session_cookie(client: httpx.AsyncClient)
     )
     assert "httponly" in session_cookie.lower()
     assert "samesite=lax" in session_cookie.lower()
-    csrf_cookie = next(
-        h for h in response.headers.get_list("set-cookie") if h.startswith("statusping_csrf=")
-    )
+    csrf_cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("statusping_csrf="))
     assert "httponly" not in csrf_cookie.lower()  # scripts must read it to send the header
 
 
@@ -141,13 +139,11 @@ async def test_malformed_signup_is_422_naming_the_field(
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"{not json", b"[]", b'"a string"', b"null", "{\"email\": \"\u0000\"}".encode()],
+    [b"", b"{not json", b"[]", b'"a string"', b"null", '{"email": "\u0000"}'.encode()],
 )
 async def test_garbage_bodies_are_422_not_500(client: httpx.AsyncClient, content: bytes) -> None:
     for path in ("/api/v1/auth/signup", "/api/v1/auth/login", "/api/v1/auth/password-reset"):
-        response = await client.post(
-            path, content=content, headers={"content-type": "application/json"}
-        )
+        response = await client.post(path, content=content, headers={"content-type": "application/json"})
         assert response.status_code == 422, (path, response.text)
 
 
@@ -188,7 +184,8 @@ async def test_slugs_are_unique_and_derived_from_the_name(client: httpx.AsyncCli
     assert slugs[2] == "cafe-unicode-co"
     assert slugs[3].startswith("org-")
     for slug in slugs:
-        assert slug.replace("-", "").isalnum() and slug == slug.lower()
+        assert slug.replace("-", "").isalnum()
+        assert slug == slug.lower()
 
 
 async def test_signup_from_a_foreign_origin_is_refused(client: httpx.AsyncClient) -> None:

@@ -59,7 +59,7 @@ async def test_a_reset_for_an_unknown_email_is_accepted_and_sends_nothing(
     response = await client.post("/api/v1/auth/password-reset", json={"email": unique_email()})
     assert response.status_code == 202
     with pytest.raises(AssertionError):
-        await smtp_sink.wait_for(1, timeout=0.5)
+        await smtp_sink.wait_for(1, within=0.5)
 
 
 async def test_a_made_up_reset_token_is_refused(client: httpx.AsyncClient) -> None:
