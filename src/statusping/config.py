@@ -99,7 +99,7 @@ class Settings(BaseSettings):
 
 def load_or_create_secret_key(data_dir: Path) -> str:
     path = data_dir / SECRET_KEY_FILENAME
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     try:
         # O_EXCL: two processes starting together must not both write (and disagree on) a key.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -112,6 +112,12 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
     return key
+
+
+def make_private_dir(path: Path) -> None:
+    """Create a data directory only its owner can read: it holds the key and the database."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
 
 
 def sqlite_path(database_url: str) -> Path | None:

@@ -27,8 +27,9 @@ def test_a_fresh_directory_serves_with_zero_configuration(tmp_path: Path) -> Non
             assert client.get("/").status_code == 200
         data = server.workdir / "data"
         assert (data / "statusping.db").exists()
-        mode = stat.S_IMODE((data / "secret_key").stat().st_mode)
-        assert mode & (stat.S_IRWXG | stat.S_IRWXO) == 0, oct(mode)
+        for private in (data, data / "secret_key"):
+            mode = stat.S_IMODE(private.stat().st_mode)
+            assert mode & (stat.S_IRWXG | stat.S_IRWXO) == 0, (private, oct(mode))
     finally:
         stop_server(server)
 

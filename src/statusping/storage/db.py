@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from statusping.config import sqlite_path
+from statusping.config import make_private_dir, sqlite_path
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -26,7 +26,7 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     path = sqlite_path(database_url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
     engine = create_async_engine(database_url, echo=echo)
 
     @event.listens_for(engine.sync_engine, "connect")
