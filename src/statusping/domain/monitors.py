@@ -1,0 +1,270 @@
+"""What a monitor is and which settings are acceptable (PRODUCT.md §4 monitor fields).
+
+Validation happens here, once, for the API, the CLI and imports alike; the engine then trusts the
+stored configuration. Each rule raises ``InvalidInput`` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit
+
+from statusping.domain.checks import StatusSet, parse_json_path
+from statusping.domain.errors import InvalidInput
+from statusping.domain.targets import blocked_reason, literal_ip
+
+
+class MonitorType(StrEnum):
+    HTTP = "http"
+    TCP = "tcp"
+    DNS = "dns"
+    HEARTBEAT = "heartbeat"
+
+
+class DnsRecordType(StrEnum):
+    A = "A"
+    AAAA = "AAAA"
+    CNAME = "CNAME"
+    MX = "MX"
+    TXT = "TXT"
+    NS = "NS"
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+DEFAULT_FAILURE_THRESHOLD = 3
+DEFAULT_RETRY_INTERVAL_SECONDS = 20
+DEFAULT_TIMEOUT_SECONDS = 10
+DEFAULT_GRACE_SECONDS = 60
+MAX_INTERVAL_SECONDS = 24 * 3600
+MAX_URL_LENGTH = 2048
+MAX_HEADERS = 30
+MAX_HEADER_VALUE_LENGTH = 4096
+MAX_HEADERS_TOTAL = 16 * 1024
+MAX_BODY_LENGTH = 64 * 1024
+MAX_KEYWORD_LENGTH = 500
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 token
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}\.?$)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$"
+)
+# Headers the client sets itself; letting users set them breaks framing or the guard.
+_FORBIDDEN_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "upgrade"}
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    interval_seconds: int
+    timeout_seconds: float
+    failure_threshold: int
+    retry_interval_seconds: int
+
+
+def check_timing(timing: Timing, *, min_interval_seconds: int, plan_hint: str | None) -> None:
+    if timing.interval_seconds < min_interval_seconds:
+        hint = f" on the {plan_hint} plan" if plan_hint else ""
+        raise InvalidInput(
+            f"interval_seconds must be at least {min_interval_seconds}{hint}", field="interval_seconds"
+        )
+    if timing.interval_seconds > MAX_INTERVAL_SECONDS:
+        raise InvalidInput(
+            f"interval_seconds must be at most {MAX_INTERVAL_SECONDS} (one day)", field="interval_seconds"
+        )
+    if not 0 < timing.timeout_seconds < timing.interval_seconds:
+        raise InvalidInput(
+            "timeout_seconds must be above 0 and below interval_seconds", field="timeout_seconds"
+        )
+    if timing.timeout_seconds > 60:
+        raise InvalidInput("timeout_seconds must be at most 60", field="timeout_seconds")
+    if not 1 <= timing.failure_threshold <= 10:
+        raise InvalidInput("failure_threshold must be between 1 and 10", field="failure_threshold")
+    if not 1 <= timing.retry_interval_seconds <= timing.interval_seconds:
+        raise InvalidInput(
+            "retry_interval_seconds must be between 1 and interval_seconds",
+            field="retry_interval_seconds",
+        )
+
+
+def check_host_allowed(host: str, *, allow_private: bool, field: str) -> None:
+    """Refuse IP literals in blocked ranges up front; names are checked again at connect time."""
+    if allow_private:
+        return
+    ip = literal_ip(host)
+    reason = blocked_reason(ip) if ip else None
+    if reason is None and host.rstrip(".").lower() in {"localhost"} | {""}:
+        reason = "localhost is a loopback address"
+    if reason is None and host.rstrip(".").lower().endswith(".localhost"):
+        reason = f"{host} is a loopback name"
+    if reason:
+        raise InvalidInput(f"{field}: {reason}; checks may only reach public addresses", field=field)
+
+
+def normalize_http(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
+    url = str(config.get("url") or "").strip()
+    if not url:
+        raise InvalidInput("url is required for http monitors", field="url")
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidInput(f"url must be at most {MAX_URL_LENGTH} characters", field="url")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise InvalidInput("url must start with http:// or https://", field="url")
+    try:
+        host = parts.hostname
+        _ = parts.port
+    except ValueError:
+        raise InvalidInput("url has an invalid port", field="url") from None
+    if not host or not (literal_ip(host) or _HOSTNAME.match(host)):
+        raise InvalidInput("url must name a valid host", field="url")
+    if parts.username or parts.password:
+        raise InvalidInput("url must not carry credentials; send an Authorization header", field="url")
+    check_host_allowed(host, allow_private=allow_private, field="url")
+
+    method = str(config.get("method") or "GET").upper()
+    if method not in HTTP_METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(HTTP_METHODS)}", field="method")
+    headers = _normalize_headers(config.get("headers") or {})
+    body = config.get("body")
+    if body is not None and len(str(body)) > MAX_BODY_LENGTH:
+        raise InvalidInput(f"body must be at most {MAX_BODY_LENGTH} characters", field="body")
+    expected = StatusSet.parse(str(config.get("expected_status") or "200-299"))
+    keyword = _optional_text(config, "keyword")
+    keyword_absent = _optional_text(config, "keyword_absent")
+    json_path = _optional_text(config, "json_path")
+    json_expected = config.get("json_expected")
+    if json_path:
+        parse_json_path(json_path)
+    elif json_expected is not None:
+        raise InvalidInput("json_expected needs a json_path", field="json_expected")
+    ssl_days = config.get("ssl_expiry_days")
+    if ssl_days is not None and not (isinstance(ssl_days, int) and 1 <= ssl_days <= 365):
+        raise InvalidInput(
+            "ssl_expiry_days must be a whole number of days, 1 to 365", field="ssl_expiry_days"
+        )
+    return {
+        "url": url,
+        "method": method,
+        "headers": headers,
+        "body": None if body is None else str(body),
+        "expected_status": expected.text,
+        "keyword": keyword,
+        "keyword_absent": keyword_absent,
+        "json_path": json_path,
+        "json_expected": None if json_expected is None else str(json_expected),
+        "follow_redirects": bool(config.get("follow_redirects", True)),
+        "verify_tls": bool(config.get("verify_tls", True)),
+        "ssl_expiry_days": ssl_days,
+    }
+
+
+def _optional_text(config: dict[str, Any], key: str) -> str | None:
+    value = config.get(key)
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if len(text) > MAX_KEYWORD_LENGTH:
+        raise InvalidInput(f"{key} must be at most {MAX_KEYWORD_LENGTH} characters", field=key)
+    return text
+
+
+def _normalize_headers(headers: Any) -> dict[str, str]:
+    if not isinstance(headers, dict):
+        raise InvalidInput("headers must be an object of name: value", field="headers")
+    if len(headers) > MAX_HEADERS:
+        raise InvalidInput(f"at most {MAX_HEADERS} headers", field="headers")
+    total = 0
+    clean: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise InvalidInput(f"headers: {name!r} is not a valid header name", field="headers")
+        if name.lower() in _FORBIDDEN_HEADERS:
+            raise InvalidInput(f"headers: {name} is set by StatusPing itself", field="headers")
+        text = str(value)
+        if "\r" in text or "\n" in text or "\x00" in text:
+            raise InvalidInput(f"headers: {name} must be a single line", field="headers")
+        if len(text) > MAX_HEADER_VALUE_LENGTH:
+            raise InvalidInput(
+                f"headers: {name} must be at most {MAX_HEADER_VALUE_LENGTH} characters", field="headers"
+            )
+        total += len(name) + len(text)
+        clean[name] = text
+    if total > MAX_HEADERS_TOTAL:
+        raise InvalidInput(f"headers must total at most {MAX_HEADERS_TOTAL} characters", field="headers")
+    return clean
+
+
+def normalize_tcp(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
+    host = str(config.get("host") or "").strip()
+    if not host or not (literal_ip(host) or _HOSTNAME.match(host)):
+        raise InvalidInput("host must be a host name or IP address", field="host")
+    port = config.get("port")
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise InvalidInput("port must be a number from 1 to 65535", field="port")
+    check_host_allowed(host, allow_private=allow_private, field="host")
+    return {"host": literal_ip(host) or host.lower(), "port": port}
+
+
+def normalize_dns(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
+    hostname = str(config.get("hostname") or "").strip().lower()
+    if not hostname or not _HOSTNAME.match(hostname):
+        raise InvalidInput("hostname must be a valid DNS name", field="hostname")
+    try:
+        record_type = DnsRecordType(str(config.get("record_type") or "A").upper())
+    except ValueError:
+        choices = ", ".join(t.value for t in DnsRecordType)
+        raise InvalidInput(f"record_type must be one of {choices}", field="record_type") from None
+    expected = _optional_text(config, "expected")
+    nameserver = _optional_text(config, "nameserver")
+    if nameserver is not None:
+        host, _, port = nameserver.rpartition(":") if nameserver.count(":") == 1 else (nameserver, "", "")
+        if not literal_ip(host) or (port and not (port.isdigit() and 1 <= int(port) <= 65535)):
+            raise InvalidInput("nameserver must be an IP address, optionally with :port", field="nameserver")
+        check_host_allowed(host, allow_private=allow_private, field="nameserver")
+    return {
+        "hostname": hostname,
+        "record_type": record_type.value,
+        "expected": expected,
+        "nameserver": nameserver,
+    }
+
+
+def normalize_heartbeat(config: dict[str, Any]) -> dict[str, Any]:
+    grace = config.get("grace_seconds", DEFAULT_GRACE_SECONDS)
+    if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= MAX_INTERVAL_SECONDS:
+        raise InvalidInput("grace_seconds must be a number from 0 to 86400", field="grace_seconds")
+    return {"grace_seconds": grace}
+
+
+def normalize_config(
+    monitor_type: MonitorType, config: dict[str, Any], *, allow_private: bool
+) -> dict[str, Any]:
+    if monitor_type is MonitorType.HTTP:
+        return normalize_http(config, allow_private=allow_private)
+    if monitor_type is MonitorType.TCP:
+        return normalize_tcp(config, allow_private=allow_private)
+    if monitor_type is MonitorType.DNS:
+        return normalize_dns(config, allow_private=allow_private)
+    return normalize_heartbeat(config)
+
+
+CONFIG_FIELDS: dict[MonitorType, tuple[str, ...]] = {
+    MonitorType.HTTP: (
+        "url", "method", "headers", "body", "expected_status", "keyword", "keyword_absent",
+        "json_path", "json_expected", "follow_redirects", "verify_tls", "ssl_expiry_days",
+    ),
+    MonitorType.TCP: ("host", "port"),
+    MonitorType.DNS: ("hostname", "record_type", "expected", "nameserver"),
+    MonitorType.HEARTBEAT: ("grace_seconds",),
+}  # fmt: skip
+
+
+def target_of(monitor_type: MonitorType, config: dict[str, Any]) -> str:
+    """A short human description of what is checked, for lists and alerts."""
+    if monitor_type is MonitorType.HTTP:
+        return f"{config['method']} {config['url']}"
+    if monitor_type is MonitorType.TCP:
+        return f"{config['host']}:{config['port']}"
+    if monitor_type is MonitorType.DNS:
+        return f"{config['record_type']} {config['hostname']}"
+    return "heartbeat"
