@@ -26,6 +26,8 @@ from statusping.storage.migrate import upgrade
 from statusping.storage.models import Base
 from tests.support import SmtpSink
 
+pytest_plugins = ["tests.targets"]
+
 TEST_PG_URL = os.environ.get("STATUSPING_TEST_DATABASE_URL")
 
 
@@ -99,8 +101,14 @@ def settings(database_url: str, data_dir: Path, settings_overrides: dict[str, ob
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, migrate=False)
+def engine_enabled() -> bool:
+    """Tests override this to run the check engine inside the app, as `serve` does."""
+    return False
+
+
+@pytest.fixture
+async def app(settings: Settings, engine_enabled: bool) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, migrate=False, engine=engine_enabled)
     async with application.router.lifespan_context(application):
         try:
             yield application

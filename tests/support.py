@@ -81,3 +81,15 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
     if response.status_code == 200:
         client.headers["X-CSRF-Token"] = client.cookies["statusping_csrf"]
     return response
+
+
+async def eventually(check: Any, *, within: float = 20.0, every: float = 0.05) -> Any:
+    """Poll ``check`` (an async callable) until it returns something truthy; fail after ``within``."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s (last value: {value!r})")
+        await asyncio.sleep(every)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,9 @@ from fastapi.staticfiles import StaticFiles
 
 from statusping import __version__
 from statusping.config import Settings
+from statusping.engine.http import HttpClient
+from statusping.engine.setup import engine_options, target_policy
+from statusping.engine.worker import Engine
 from statusping.mail import Mailer
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
@@ -27,23 +31,36 @@ WEB_DIR = Path(__file__).parent / "web"
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, *, migrate: bool = True, engine: bool = True) -> FastAPI:
+    """The web app; with ``engine`` it also runs the check engine in-process (``serve``)."""
     settings = settings or Settings()
     # Resolve (and if need be create) the key now, so a bad data directory fails at start.
     _ = settings.resolved_secret_key
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        db_engine = create_engine(settings.database_url)
         if migrate:
-            await upgrade(engine)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+            await upgrade(db_engine)
+        app.state.engine = db_engine
+        app.state.sessionmaker = create_sessionmaker(db_engine)
         app.state.mailer = Mailer(settings)
+        app.state.http_client = http_client = HttpClient(target_policy(settings))
+        await http_client.start()
+        app.state.check_engine = None
+        runner: asyncio.Task[None] | None = None
+        if engine:
+            check_engine = Engine(app.state.sessionmaker, http_client, engine_options(settings))
+            app.state.check_engine = check_engine
+            runner = asyncio.create_task(check_engine.run(), name="check-engine")
         try:
             yield
         finally:
-            await engine.dispose()
+            if runner is not None:
+                app.state.check_engine.stop()
+                await runner
+            await http_client.close()
+            await db_engine.dispose()
 
     app = FastAPI(
         title="StatusPing",

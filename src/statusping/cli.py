@@ -65,17 +65,52 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Serve the web app (applies pending migrations first)."""
+@click.option("--no-engine", is_flag=True, help="web only; run checks with `statusping worker`")
+def serve(host: str, port: int, no_engine: bool) -> None:
+    """Serve the web app with the check engine embedded (applies pending migrations first)."""
     import uvicorn
 
     from statusping.app import create_app
 
     settings = _settings()
     _configure_logging(settings)
-    app = create_app(settings)
+    app = create_app(settings, engine=not no_engine)
     click.echo(f"StatusPing on http://{host}:{port}  (database: {_safe_url(settings)})")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True)
+
+
+@main.command()
+@click.option("--region", default=None, help="region label of this engine [default: STATUSPING_REGION]")
+def worker(region: str | None) -> None:
+    """Run the check engine alone; any number may share one PostgreSQL database."""
+    settings = _settings()
+    if region:
+        settings.region = region
+    _configure_logging(settings)
+    click.echo(f"StatusPing worker, region {settings.region} (database: {_safe_url(settings)})")
+    asyncio.run(_run_worker(settings))
+
+
+async def _run_worker(settings: Settings) -> None:
+    import signal
+
+    from statusping.engine.http import HttpClient
+    from statusping.engine.setup import engine_options, target_policy
+    from statusping.engine.worker import Engine
+
+    engine = create_engine(settings.database_url)
+    await upgrade(engine)
+    client = HttpClient(target_policy(settings))
+    await client.start()
+    check_engine = Engine(create_sessionmaker(engine), client, engine_options(settings))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, check_engine.stop)
+    try:
+        await check_engine.run()
+    finally:
+        await client.close()
+        await engine.dispose()
 
 
 def _safe_url(settings: Settings) -> str:

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     mode: Mode = Mode.SAAS
     allow_private_targets: bool | None = None
     min_interval_seconds: int = Field(default=10, ge=1)
-    region: str = "default"
+    region: str = Field(default="default", min_length=1, max_length=32)
+    engine_concurrency: int = Field(default=500, ge=1, le=10_000)
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
 

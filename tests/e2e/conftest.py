@@ -33,7 +33,7 @@ def statusping_executable() -> str:
     return str(found) if found.exists() else shutil.which("statusping") or "statusping"
 
 
-def start_server(workdir: Path, env_extra: dict[str, str]) -> LiveServer:
+def start_server(workdir: Path, env_extra: dict[str, str], *args: str) -> LiveServer:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPING_")}
     env.update({"STATUSPING_BASE_URL": f"http://127.0.0.1:{port}", **env_extra})
@@ -41,7 +41,7 @@ def start_server(workdir: Path, env_extra: dict[str, str]) -> LiveServer:
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [statusping_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [statusping_executable(), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=workdir,
             env=env,
             stdout=log,
@@ -73,9 +73,13 @@ def stop_server(server: LiveServer) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[LiveServer]:
-    """One server for the session, on the suite's database (SQLite file or fresh PostgreSQL)."""
+    """One server for the session, on the suite's database (SQLite file or fresh PostgreSQL).
+
+    Web only: on SQLite its engine would hold the one-engine lease for the whole session and keep
+    the in-process engines of other tests waiting.
+    """
     workdir = tmp_path_factory.mktemp("live")
-    server = start_server(workdir, {"STATUSPING_DATABASE_URL": database_url})
+    server = start_server(workdir, {"STATUSPING_DATABASE_URL": database_url}, "--no-engine")
     try:
         yield server
     finally:

@@ -39,6 +39,8 @@ DEFAULT_RETRY_INTERVAL_SECONDS = 20
 DEFAULT_TIMEOUT_SECONDS = 10
 DEFAULT_GRACE_SECONDS = 60
 MAX_INTERVAL_SECONDS = 24 * 3600
+# Bounded so that a dead worker's lease (timeout + margin) runs out within a minute.
+MAX_TIMEOUT_SECONDS = 45
 MAX_URL_LENGTH = 2048
 MAX_HEADERS = 30
 MAX_HEADER_VALUE_LENGTH = 4096
@@ -76,8 +78,8 @@ def check_timing(timing: Timing, *, min_interval_seconds: int, plan_hint: str | 
         raise InvalidInput(
             "timeout_seconds must be above 0 and below interval_seconds", field="timeout_seconds"
         )
-    if timing.timeout_seconds > 60:
-        raise InvalidInput("timeout_seconds must be at most 60", field="timeout_seconds")
+    if timing.timeout_seconds > MAX_TIMEOUT_SECONDS:
+        raise InvalidInput(f"timeout_seconds must be at most {MAX_TIMEOUT_SECONDS}", field="timeout_seconds")
     if not 1 <= timing.failure_threshold <= 10:
         raise InvalidInput("failure_threshold must be between 1 and 10", field="failure_threshold")
     if not 1 <= timing.retry_interval_seconds <= timing.interval_seconds:

@@ -28,7 +28,11 @@ def next_slot(monitor_key: str, interval_seconds: int, after: datetime) -> datet
     offset = offset_seconds(monitor_key, interval_seconds)
     elapsed = (after - _EPOCH).total_seconds() - offset
     slots = math.floor(elapsed / interval_seconds) + 1
-    return _EPOCH + timedelta(seconds=offset + slots * interval_seconds)
+    slot = _EPOCH + timedelta(seconds=offset + slots * interval_seconds)
+    # Float rounding can land exactly on ``after`` when it is itself a slot; step past it.
+    while slot <= after:
+        slot += timedelta(seconds=interval_seconds)
+    return slot
 
 
 def next_check_at(
@@ -39,8 +43,10 @@ def next_check_at(
     retry_interval_seconds: int,
     checked_at: datetime,
 ) -> datetime:
+    # The slot after half an interval from now: back on the grid, but never a near-duplicate of
+    # the check just done (after a first check or a check-now, the next slot may be a blink away).
+    regular = next_slot(monitor_key, interval_seconds, checked_at + timedelta(seconds=interval_seconds / 2))
     if state.confirming:
         # Confirm or clear a failure quickly, but never later than the regular slot would be.
-        retry = checked_at + timedelta(seconds=retry_interval_seconds)
-        return min(retry, next_slot(monitor_key, interval_seconds, checked_at))
-    return next_slot(monitor_key, interval_seconds, checked_at)
+        return min(checked_at + timedelta(seconds=retry_interval_seconds), regular)
+    return regular

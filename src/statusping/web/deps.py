@@ -7,6 +7,7 @@ CSRF check before the route body runs.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
@@ -16,11 +17,13 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.config import Settings
-from statusping.domain.errors import Forbidden, NotAuthenticated
+from statusping.domain.accounts import Role
+from statusping.domain.errors import Forbidden, NotAuthenticated, NotFound
 from statusping.security import tokens_equal
 from statusping.services import accounts
 from statusping.services.accounts import Account, Client
-from statusping.storage.models import User, UserSession
+from statusping.storage.models import Monitor, User, UserSession
+from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.cookies import CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -104,6 +107,30 @@ async def get_current_account(user: CurrentUser, db: Db) -> Account:
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
+
+
+async def require_writer(account: CurrentAccount) -> Account:
+    if account.membership.role == Role.VIEWER.value:
+        raise Forbidden("viewers have read-only access")
+    return account
+
+
+Writer = Annotated[Account, Depends(require_writer)]
+
+
+async def get_current_monitor(monitor_id: str, account: CurrentAccount, db: Db) -> Monitor:
+    """The monitor if it belongs to the caller's organization; 404 alike for absent and foreign."""
+    try:
+        key = uuid.UUID(monitor_id)
+    except ValueError:
+        raise NotFound("monitor not found") from None
+    monitor = await MonitorRepository(db).get(account.organization.id, key)
+    if monitor is None:
+        raise NotFound("monitor not found")
+    return monitor
+
+
+CurrentMonitor = Annotated[Monitor, Depends(get_current_monitor)]
 
 
 async def get_optional_account(session: OptionalSession, db: Db) -> Account | None:

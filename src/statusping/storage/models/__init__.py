@@ -2,7 +2,11 @@
 
 from statusping.storage.models.auth_failure import AuthFailure
 from statusping.storage.models.base import Base
+from statusping.storage.models.check_result import CheckResult
+from statusping.storage.models.incident import Incident
+from statusping.storage.models.lease import Lease
 from statusping.storage.models.membership import Membership
+from statusping.storage.models.monitor import Monitor
 from statusping.storage.models.organization import Organization
 from statusping.storage.models.password_reset import PasswordResetToken
 from statusping.storage.models.session import UserSession
@@ -12,7 +16,11 @@ from statusping.storage.models.user import User
 __all__ = [
     "AuthFailure",
     "Base",
+    "CheckResult",
+    "Incident",
+    "Lease",
     "Membership",
+    "Monitor",
     "Organization",
     "PasswordResetToken",
     "StatusPage",

@@ -21,4 +21,13 @@ async def health(request: Request) -> JSONResponse:
     except Exception as exc:  # any driver error means "not ready"; say which
         body.update(status="error", database=f"unreachable: {type(exc).__name__}")
         return JSONResponse(body, status_code=503)
+    check_engine = request.app.state.check_engine
+    if check_engine is not None:
+        stats = check_engine.stats
+        lag = stats.lag_percentile(0.99)
+        body["engine"] = {
+            "running": stats.active,
+            "checks": stats.checks,
+            "lag_p99_ms": None if lag is None else round(lag, 1),
+        }
     return JSONResponse(body)

@@ -1,6 +1,7 @@
 from fastapi import APIRouter
 
-from statusping.web.public import status_pages
+from statusping.web.public import ping, status_pages
 
 router = APIRouter(include_in_schema=False)
 router.include_router(status_pages.router)
+router.include_router(ping.router)

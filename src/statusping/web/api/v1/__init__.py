@@ -1,7 +1,8 @@
 from fastapi import APIRouter
 
-from statusping.web.api.v1 import auth, me
+from statusping.web.api.v1 import auth, me, monitors
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
+router.include_router(monitors.router)

@@ -1,0 +1,202 @@
+"""Creating and changing monitors under the organization's plan."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.domain.errors import Forbidden, InvalidInput
+from statusping.domain.monitors import (
+    CONFIG_FIELDS,
+    DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_RETRY_INTERVAL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    MonitorType,
+    Timing,
+    check_timing,
+    normalize_config,
+)
+from statusping.domain.plans import PLANS, Plan, get_plan
+from statusping.domain.schedule import next_slot
+from statusping.storage.models import Monitor, Organization
+from statusping.storage.repositories.monitors import MonitorRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What the deployment allows: saas enforces plans and refuses private targets."""
+
+    enforce_plans: bool
+    allow_private: bool
+    min_interval_seconds: int  # self-hosted floor
+
+    def plan_of(self, org: Organization) -> Plan | None:
+        return get_plan(org.plan) if self.enforce_plans else None
+
+    def min_interval(self, org: Organization) -> int:
+        plan = self.plan_of(org)
+        return plan.min_interval_seconds if plan else self.min_interval_seconds
+
+
+def _upgrade_hint(current: Plan, allows: Any) -> str:
+    for plan in PLANS.values():
+        if plan.price_usd_month > current.price_usd_month and allows(plan):
+            return f"; the {plan.title} plan lifts it"
+    return ""
+
+
+def split_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate the type-specific settings (stored as config) from the common ones."""
+    all_config = {name for names in CONFIG_FIELDS.values() for name in names}
+    config = {k: v for k, v in fields.items() if k in all_config}
+    common = {k: v for k, v in fields.items() if k not in all_config}
+    return common, config
+
+
+def _check_config_fields(monitor_type: MonitorType, config: dict[str, Any]) -> None:
+    allowed = set(CONFIG_FIELDS[monitor_type])
+    for name, value in config.items():
+        if name not in allowed and value is not None:
+            raise InvalidInput(f"{name} does not apply to {monitor_type.value} monitors", field=name)
+
+
+def _check_plan_features(plan: Plan | None, config: dict[str, Any]) -> None:
+    if plan is not None and config.get("ssl_expiry_days") is not None and not plan.ssl_expiry:
+        hint = _upgrade_hint(plan, lambda p: p.ssl_expiry)
+        raise Forbidden(f"SSL expiry monitoring is not included in the {plan.title} plan{hint}")
+
+
+async def _check_monitor_quota(repo: MonitorRepository, org: Organization, plan: Plan) -> None:
+    limit = plan.max_monitors
+    if limit is not None and await repo.count(org.id) >= limit:
+        hint = _upgrade_hint(plan, lambda p: p.max_monitors is None or p.max_monitors > limit)
+        raise Forbidden(f"the {plan.title} plan allows {limit} monitors{hint}")
+
+
+async def create_monitor(
+    db: AsyncSession, org: Organization, fields: dict[str, Any], policy: Policy, now: datetime
+) -> Monitor:
+    repo = MonitorRepository(db)
+    plan = policy.plan_of(org)
+    if plan is not None:
+        await _check_monitor_quota(repo, org, plan)
+    common, config = split_fields(fields)
+    monitor_type = MonitorType(common["type"])
+    _check_config_fields(monitor_type, config)
+    config = normalize_config(monitor_type, config, allow_private=policy.allow_private)
+    _check_plan_features(plan, config)
+    minimum = policy.min_interval(org)
+    interval = int(common.get("interval_seconds") or max(minimum, 60))
+    timing = Timing(
+        interval_seconds=interval,
+        timeout_seconds=float(common.get("timeout_seconds") or min(DEFAULT_TIMEOUT_SECONDS, interval * 0.8)),
+        failure_threshold=int(common.get("failure_threshold") or DEFAULT_FAILURE_THRESHOLD),
+        retry_interval_seconds=int(
+            common.get("retry_interval_seconds") or min(DEFAULT_RETRY_INTERVAL_SECONDS, interval)
+        ),
+    )
+    check_timing(timing, min_interval_seconds=minimum, plan_hint=plan.title if plan else None)
+    monitor = Monitor(
+        organization_id=org.id,
+        name=_clean_name(common.get("name")),
+        type=monitor_type.value,
+        interval_seconds=timing.interval_seconds,
+        timeout_seconds=timing.timeout_seconds,
+        failure_threshold=timing.failure_threshold,
+        retry_interval_seconds=timing.retry_interval_seconds,
+        public=bool(common.get("public", False)),
+        regions=list(common.get("regions") or []),
+        config=config,
+        status="pending",
+        paused=False,
+        consecutive_failures=0,
+        created_at=now,
+    )
+    if monitor_type is MonitorType.HEARTBEAT:
+        monitor.heartbeat_token = secrets.token_urlsafe(24)
+        # Waiting for the first ping: due (missed) one interval plus grace from now.
+        grace = int(config["grace_seconds"])
+        monitor.next_check_at = now + timedelta(seconds=interval + grace)
+    else:
+        monitor.next_check_at = now  # first check right away, then on its slot
+    db.add(monitor)
+    await db.flush()
+    return monitor
+
+
+async def update_monitor(
+    db: AsyncSession,
+    org: Organization,
+    monitor: Monitor,
+    fields: dict[str, Any],
+    policy: Policy,
+    now: datetime,
+) -> Monitor:
+    common, config_changes = split_fields(fields)
+    if "type" in common and common["type"] != monitor.type:
+        raise InvalidInput("type cannot be changed; create a new monitor", field="type")
+    monitor_type = MonitorType(monitor.type)
+    _check_config_fields(monitor_type, config_changes)
+    plan = policy.plan_of(org)
+    if config_changes:
+        merged = {**monitor.config, **config_changes}
+        config = normalize_config(monitor_type, merged, allow_private=policy.allow_private)
+        if config.get("ssl_expiry_days") != monitor.config.get("ssl_expiry_days"):
+            _check_plan_features(plan, config)
+        monitor.config = config
+    timing = Timing(
+        interval_seconds=int(common.get("interval_seconds") or monitor.interval_seconds),
+        timeout_seconds=float(common.get("timeout_seconds") or monitor.timeout_seconds),
+        failure_threshold=int(common.get("failure_threshold") or monitor.failure_threshold),
+        retry_interval_seconds=int(common.get("retry_interval_seconds") or monitor.retry_interval_seconds),
+    )
+    check_timing(
+        timing, min_interval_seconds=policy.min_interval(org), plan_hint=plan.title if plan else None
+    )
+    interval_changed = timing.interval_seconds != monitor.interval_seconds
+    monitor.interval_seconds = timing.interval_seconds
+    monitor.timeout_seconds = timing.timeout_seconds
+    monitor.failure_threshold = timing.failure_threshold
+    monitor.retry_interval_seconds = timing.retry_interval_seconds
+    if "name" in common:
+        monitor.name = _clean_name(common["name"])
+    if "public" in common and common["public"] is not None:
+        monitor.public = bool(common["public"])
+    if "regions" in common and common["regions"] is not None:
+        monitor.regions = list(common["regions"])
+    if interval_changed and not monitor.paused and monitor_type is not MonitorType.HEARTBEAT:
+        monitor.next_check_at = next_slot(str(monitor.id), monitor.interval_seconds, now)
+    monitor.updated_at = now
+    await db.flush()
+    return monitor
+
+
+def pause(monitor: Monitor, now: datetime) -> None:
+    monitor.paused = True
+    monitor.next_check_at = None
+    monitor.updated_at = now
+
+
+def resume(monitor: Monitor, now: datetime) -> None:
+    if not monitor.paused:
+        return
+    monitor.paused = False
+    if monitor.type == MonitorType.HEARTBEAT.value:
+        grace = int(monitor.config.get("grace_seconds", 0))
+        monitor.next_check_at = now + timedelta(seconds=monitor.interval_seconds + grace)
+    else:
+        monitor.next_check_at = now
+    monitor.updated_at = now
+
+
+def _clean_name(name: Any) -> str:
+    text = " ".join(str(name or "").split())
+    if not text:
+        raise InvalidInput("name must not be empty", field="name")
+    if len(text) > 100:
+        raise InvalidInput("name must be at most 100 characters", field="name")
+    return text

@@ -1,0 +1,148 @@
+"""Monitors, their results and incidents. Every user-facing query starts from the organization."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.storage.models import CheckResult, Incident, Monitor
+
+
+class MonitorRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    # Organization-scoped reads --------------------------------------------------------------
+
+    async def get(self, org_id: uuid.UUID, monitor_id: uuid.UUID) -> Monitor | None:
+        return await self.db.scalar(
+            select(Monitor).where(Monitor.organization_id == org_id, Monitor.id == monitor_id)
+        )
+
+    async def list_for(self, org_id: uuid.UUID, *, limit: int, offset: int) -> Sequence[Monitor]:
+        return (
+            await self.db.scalars(
+                select(Monitor)
+                .where(Monitor.organization_id == org_id)
+                .order_by(Monitor.created_at, Monitor.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+
+    async def count(self, org_id: uuid.UUID) -> int:
+        total = await self.db.scalar(
+            select(func.count()).select_from(Monitor).where(Monitor.organization_id == org_id)
+        )
+        return int(total or 0)
+
+    async def results(
+        self,
+        monitor_id: uuid.UUID,
+        *,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Sequence[CheckResult]:
+        """Newest first; ``until`` is exclusive so the oldest time of a page pages back cleanly."""
+        query = select(CheckResult).where(CheckResult.monitor_id == monitor_id)
+        if since is not None:
+            query = query.where(CheckResult.checked_at >= since)
+        if until is not None:
+            query = query.where(CheckResult.checked_at < until)
+        query = query.order_by(CheckResult.checked_at.desc(), CheckResult.id.desc()).limit(limit)
+        return (await self.db.scalars(query)).all()
+
+    async def incidents(self, monitor_id: uuid.UUID, *, limit: int) -> Sequence[Incident]:
+        return (
+            await self.db.scalars(
+                select(Incident)
+                .where(Incident.monitor_id == monitor_id)
+                .order_by(Incident.started_at.desc())
+                .limit(limit)
+            )
+        ).all()
+
+    async def by_heartbeat_token(self, token: str) -> Monitor | None:
+        return await self.db.scalar(select(Monitor).where(Monitor.heartbeat_token == token))
+
+    # Engine ---------------------------------------------------------------------------------
+
+    async def claim_due(self, *, owner: str, now: datetime, limit: int, margin: timedelta) -> Sequence[Any]:
+        """Lease up to ``limit`` due monitors to ``owner`` and return what running them needs.
+
+        Each lease lasts the monitor's timeout plus ``margin``: long enough that a live worker
+        never loses a monitor mid-check, short enough that a dead worker's monitors come back
+        quickly. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim at once
+        without waiting on or double-claiming each other's rows; on SQLite the transaction
+        already holds the write lock (BEGIN IMMEDIATE), so the same statements are as exclusive.
+        """
+        rows = (
+            await self.db.execute(
+                select(
+                    Monitor.id,
+                    Monitor.type,
+                    Monitor.config,
+                    Monitor.timeout_seconds,
+                    Monitor.interval_seconds,
+                    Monitor.next_check_at,
+                    Monitor.last_ping_at,
+                )
+                .where(
+                    Monitor.next_check_at <= now,
+                    or_(Monitor.lease_expires_at.is_(None), Monitor.lease_expires_at < now),
+                )
+                .order_by(Monitor.next_check_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        if rows:
+            await self.db.execute(
+                update(Monitor),
+                [
+                    {
+                        "id": row.id,
+                        "lease_owner": owner,
+                        "lease_expires_at": now + timedelta(seconds=row.timeout_seconds) + margin,
+                    }
+                    for row in rows
+                ],
+            )
+        return rows
+
+    async def lock_for_recording(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Monitor]:
+        rows = await self.db.scalars(
+            select(Monitor).where(Monitor.id.in_(sorted(ids))).order_by(Monitor.id).with_for_update()
+        )
+        return {m.id: m for m in rows}
+
+    async def insert_results(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.db.execute(insert(CheckResult), rows)
+
+    async def open_incident(self, monitor_id: uuid.UUID) -> Incident | None:
+        return await self.db.scalar(
+            select(Incident)
+            .where(Incident.monitor_id == monitor_id, Incident.resolved_at.is_(None))
+            .order_by(Incident.started_at.desc())
+            .limit(1)
+        )
+
+    async def overdue(self, *, before: datetime, limit: int) -> Sequence[Any]:
+        return (
+            await self.db.execute(
+                select(Monitor.id, Monitor.interval_seconds)
+                .where(Monitor.next_check_at < before, Monitor.lease_expires_at.is_(None))
+                .limit(limit)
+            )
+        ).all()
+
+    async def reschedule(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.db.execute(update(Monitor), rows)
