@@ -5,10 +5,13 @@ from statusping.storage.models.base import Base
 from statusping.storage.models.check_result import CheckResult
 from statusping.storage.models.incident import Incident
 from statusping.storage.models.lease import Lease
+from statusping.storage.models.maintenance import Maintenance
 from statusping.storage.models.membership import Membership
 from statusping.storage.models.monitor import Monitor
+from statusping.storage.models.monitor_pause import MonitorPause
 from statusping.storage.models.organization import Organization
 from statusping.storage.models.password_reset import PasswordResetToken
+from statusping.storage.models.rollup import DailyRollup, HourlyRollup
 from statusping.storage.models.session import UserSession
 from statusping.storage.models.status_page import StatusPage
 from statusping.storage.models.user import User
@@ -17,10 +20,14 @@ __all__ = [
     "AuthFailure",
     "Base",
     "CheckResult",
+    "DailyRollup",
+    "HourlyRollup",
     "Incident",
     "Lease",
+    "Maintenance",
     "Membership",
     "Monitor",
+    "MonitorPause",
     "Organization",
     "PasswordResetToken",
     "StatusPage",

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from statusping.storage.models.base import Base
+
+# Upper bounds (ms) of the latency histogram's buckets; the last bucket is open-ended.
+# Fixed and small so any window's percentiles come from summing columns, never from raw rows.
+LATENCY_BOUNDS_MS = (10, 20, 35, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 3000, 5000)
+HISTOGRAM_COLUMNS = tuple(f"h{i:02d}" for i in range(len(LATENCY_BOUNDS_MS) + 1))
+
+
+class RollupColumns:
+    """Aggregates of the checks of one monitor in one region over one hour or one day."""
+
+    monitor_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True
+    )
+    region: Mapped[str] = mapped_column(String(32), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(primary_key=True)
+    checks: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    downtime_seconds: Mapped[float] = mapped_column(default=0.0)
+    response_count: Mapped[int] = mapped_column(default=0)
+    response_sum: Mapped[float] = mapped_column(default=0.0)
+    response_min: Mapped[float | None]
+    response_max: Mapped[float | None]
+    dns_sum: Mapped[float] = mapped_column(default=0.0)
+    dns_count: Mapped[int] = mapped_column(default=0)
+    connect_sum: Mapped[float] = mapped_column(default=0.0)
+    connect_count: Mapped[int] = mapped_column(default=0)
+    tls_sum: Mapped[float] = mapped_column(default=0.0)
+    tls_count: Mapped[int] = mapped_column(default=0)
+    ttfb_sum: Mapped[float] = mapped_column(default=0.0)
+    ttfb_count: Mapped[int] = mapped_column(default=0)
+    # Latency histogram: h00 counts responses under 10 ms … h15 those of 5 s and more.
+    h00: Mapped[int] = mapped_column(default=0)
+    h01: Mapped[int] = mapped_column(default=0)
+    h02: Mapped[int] = mapped_column(default=0)
+    h03: Mapped[int] = mapped_column(default=0)
+    h04: Mapped[int] = mapped_column(default=0)
+    h05: Mapped[int] = mapped_column(default=0)
+    h06: Mapped[int] = mapped_column(default=0)
+    h07: Mapped[int] = mapped_column(default=0)
+    h08: Mapped[int] = mapped_column(default=0)
+    h09: Mapped[int] = mapped_column(default=0)
+    h10: Mapped[int] = mapped_column(default=0)
+    h11: Mapped[int] = mapped_column(default=0)
+    h12: Mapped[int] = mapped_column(default=0)
+    h13: Mapped[int] = mapped_column(default=0)
+    h14: Mapped[int] = mapped_column(default=0)
+    h15: Mapped[int] = mapped_column(default=0)
+
+
+class HourlyRollup(RollupColumns, Base):
+    __tablename__ = "rollups_hourly"
+
+
+class DailyRollup(RollupColumns, Base):
+    __tablename__ = "rollups_daily"
