@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     min_interval_seconds: int = Field(default=10, ge=1)
     region: str = Field(default="default", min_length=1, max_length=32)
     engine_concurrency: int = Field(default=500, ge=1, le=10_000)
+    raw_retention_days: int = Field(default=7, ge=1, le=365)
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
 

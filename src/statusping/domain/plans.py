@@ -74,6 +74,8 @@ PLANS: dict[PlanKey, Plan] = {
 }
 
 DEFAULT_PLAN = PlanKey.FREE
+# Self-hosted installs get every feature; history is kept as long as the largest plan keeps it.
+SELFHOSTED_HISTORY_DAYS = 365
 
 
 def get_plan(key: str) -> Plan:

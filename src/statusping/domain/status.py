@@ -56,12 +56,17 @@ def evaluate(
     failure_threshold: int,
     error: str | None = None,
     immediate: bool = False,
+    maintenance: bool = False,
 ) -> tuple[MonitorState, Transition | None]:
     """Feed one check result; return the new state and the transition it caused, if any.
 
     ``immediate`` confirms a failure at once (a heartbeat's explicit /fail or a missed deadline: the
-    job itself told us, there is no blip to rule out).
+    job itself told us, there is no blip to rule out). During ``maintenance`` failures are expected:
+    they neither confirm an outage nor build a streak that would confirm one the moment the window
+    closes; a success still counts (a monitor that was down may recover).
     """
+    if maintenance and not ok:
+        return state, None
     if ok:
         if state.status is Status.DOWN:
             started = state.first_failure_at or checked_at

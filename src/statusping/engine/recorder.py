@@ -15,9 +15,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.checks import CheckOutcome
+from statusping.domain.maintenance import Window as MaintenanceWindow
+from statusping.domain.maintenance import active_for
+from statusping.domain.rollups import DAY, HOUR, increments, split_by_bucket
 from statusping.domain.schedule import next_check_at
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
-from statusping.storage.models import Incident, Monitor
+from statusping.storage.models import Incident, Maintenance, Monitor
+from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository
 
 MAX_ERROR_LENGTH = 300
@@ -39,6 +43,7 @@ class Recorded:
     monitor_id: uuid.UUID
     result: dict[str, Any]
     transition: Transition | None
+    in_maintenance: bool = False
 
 
 def state_of(monitor: Monitor) -> MonitorState:
@@ -75,7 +80,9 @@ def _ms(value: float | None) -> float | None:
 async def record(db: AsyncSession, observations: Sequence[Observation], *, region: str) -> list[Recorded]:
     repo = MonitorRepository(db)
     monitors = await repo.lock_for_recording(list({o.monitor_id for o in observations}))
+    maintenance = await windows_by_org(db, {m.organization_id for m in monitors.values()})
     recorded: list[Recorded] = []
+    downtime: list[tuple[uuid.UUID, Transition]] = []
     for obs in observations:
         monitor = monitors.get(obs.monitor_id)
         if monitor is None or monitor.paused:
@@ -83,14 +90,79 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
         if obs.lease_owner is not None and monitor.lease_owner != obs.lease_owner:
             continue  # our lease expired and another worker took over; its result will count
         row = result_row(obs, region)
-        transition = await _apply(db, repo, monitor, obs)
-        recorded.append(Recorded(monitor.id, row, transition))
-    await repo.insert_results([r.result for r in recorded])
+        in_maintenance = active_for(
+            maintenance.get(monitor.organization_id, ()), str(monitor.id), obs.checked_at
+        )
+        transition = await _apply(db, repo, monitor, obs, in_maintenance)
+        if transition is not None and transition.kind is TransitionKind.UP:
+            downtime.append((monitor.id, transition))
+        recorded.append(Recorded(monitor.id, row, transition, in_maintenance))
+    results = [r.result for r in recorded]
+    await repo.insert_results(results)
+    await _add_to_rollups(db, results, downtime, region)
     return recorded
 
 
+async def _add_to_rollups(
+    db: AsyncSession,
+    results: list[dict[str, Any]],
+    downtime: list[tuple[uuid.UUID, Transition]],
+    region: str,
+) -> None:
+    """Keep the hourly and daily buckets current as results arrive: no later rescans of raw rows."""
+    history = HistoryRepository(db)
+    for unit, table in ((HOUR, ROLLUP_TABLES["hourly"]), (DAY, ROLLUP_TABLES["daily"])):
+        rows = increments(results, unit)
+        for monitor_id, transition in downtime:
+            rows += [
+                {"monitor_id": monitor_id, "region": region, "bucket_start": bucket,
+                 "downtime_seconds": seconds}
+                for bucket, seconds in split_by_bucket(transition.started_at, transition.at, unit)
+            ]  # fmt: skip
+        await history.add_to_rollups(table, _merge_keys(rows))
+
+
+def _merge_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per bucket key: an upsert batch must not touch the same bucket twice."""
+    merged: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["monitor_id"], row["region"], row["bucket_start"])
+        target = merged.get(key)
+        if target is None:
+            merged[key] = dict(row)
+            continue
+        for name, value in row.items():
+            if name in ("monitor_id", "region", "bucket_start") or value is None:
+                continue
+            if name == "response_min":
+                target[name] = value if target.get(name) is None else min(target[name], value)
+            elif name == "response_max":
+                target[name] = value if target.get(name) is None else max(target[name], value)
+            else:
+                target[name] = target.get(name, 0) + value
+    return list(merged.values())
+
+
+async def windows_by_org(
+    db: AsyncSession, org_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[MaintenanceWindow]]:
+    by_org: dict[uuid.UUID, list[MaintenanceWindow]] = {}
+    for row in await HistoryRepository(db).maintenances_of(org_ids):
+        by_org.setdefault(row.organization_id, []).append(as_window(row))
+    return by_org
+
+
+def as_window(row: Maintenance) -> MaintenanceWindow:
+    return MaintenanceWindow(
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        rrule=row.rrule,
+        monitor_ids=None if row.monitor_ids is None else frozenset(row.monitor_ids),
+    )
+
+
 async def _apply(
-    db: AsyncSession, repo: MonitorRepository, monitor: Monitor, obs: Observation
+    db: AsyncSession, repo: MonitorRepository, monitor: Monitor, obs: Observation, in_maintenance: bool
 ) -> Transition | None:
     outcome = obs.outcome
     state, transition = evaluate(
@@ -100,6 +172,7 @@ async def _apply(
         failure_threshold=monitor.failure_threshold,
         error=outcome.error,
         immediate=obs.immediate,
+        maintenance=in_maintenance,
     )
     monitor.status = state.status.value
     monitor.consecutive_failures = state.consecutive_failures

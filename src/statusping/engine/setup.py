@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from statusping.config import Settings
+from statusping.config import Mode, Settings
+from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, PlanKey
 from statusping.engine.http import TargetPolicy
+from statusping.engine.retention import RetentionRules
 from statusping.engine.worker import EngineOptions
 
 
@@ -11,10 +13,19 @@ def target_policy(settings: Settings) -> TargetPolicy:
     return TargetPolicy(allow_private=settings.private_targets_allowed)
 
 
+def retention_rules(settings: Settings) -> RetentionRules:
+    if settings.mode is Mode.SAAS:
+        history = {plan.key.value: plan.history_days for plan in PLANS.values()}
+    else:
+        history = {plan.value: SELFHOSTED_HISTORY_DAYS for plan in PlanKey}
+    return RetentionRules(history_days=history, raw_days=settings.raw_retention_days)
+
+
 def engine_options(settings: Settings) -> EngineOptions:
     return EngineOptions(
         region=settings.region,
         concurrency=settings.engine_concurrency,
+        retention=retention_rules(settings),
         # SQLite allows one writer; a second engine would only contend for the lock.
         singleton=settings.is_sqlite,
     )

@@ -24,6 +24,7 @@ from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
 from statusping.engine.http import HttpClient
 from statusping.engine.recorder import Observation, record
+from statusping.engine.retention import RetentionRules, prune
 from statusping.engine.runners import run_check
 from statusping.engine.scheduler import Claim, claim_due, spread_backlog
 from statusping.storage.repositories.leases import LeaseRepository
@@ -46,6 +47,8 @@ class EngineOptions:
     poll_interval: float = 0.2
     flush_interval: float = 0.2
     singleton: bool = False  # SQLite: one engine at a time
+    retention: RetentionRules | None = None  # prune history now and then (None: never)
+    retention_every: float = 600.0
 
 
 @dataclass
@@ -90,6 +93,7 @@ class Engine:
     async def run(self) -> None:
         log.info("engine %s starting (region %s)", self.owner, self.options.region)
         recorder = asyncio.create_task(self._record_loop(), name="engine-recorder")
+        housekeeping = asyncio.create_task(self._housekeeping_loop(), name="engine-housekeeping")
         try:
             if self.options.singleton:
                 await self._wait_for_singleton()
@@ -104,9 +108,10 @@ class Engine:
         finally:
             self.stats.active = False
             await self._drain()
-            recorder.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recorder
+            for task in (recorder, housekeeping):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self._flush()
             if self.options.singleton:
                 async with self._transaction() as db:
@@ -184,6 +189,17 @@ class Engine:
             _, unfinished = await asyncio.wait(self._inflight, timeout=grace)
             for task in unfinished:
                 task.cancel()
+
+    async def _housekeeping_loop(self) -> None:
+        rules = self.options.retention
+        if rules is None:
+            return
+        while not self._stop.is_set():
+            try:
+                await prune(self.sessionmaker, rules, owner=self.owner, now=_now())
+            except Exception:
+                log.exception("pruning history failed; trying again later")
+            await self._sleep(self.options.retention_every)
 
     # Singleton (SQLite) -----------------------------------------------------------------------
 

@@ -20,9 +20,10 @@ from statusping.domain.monitors import (
     check_timing,
     normalize_config,
 )
-from statusping.domain.plans import PLANS, Plan, get_plan
+from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan
 from statusping.domain.schedule import next_slot
-from statusping.storage.models import Monitor, Organization
+from statusping.storage.models import Monitor, MonitorPause, Organization
+from statusping.storage.repositories.history import HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository
 
 
@@ -36,6 +37,10 @@ class Policy:
 
     def plan_of(self, org: Organization) -> Plan | None:
         return get_plan(org.plan) if self.enforce_plans else None
+
+    def history_days(self, org: Organization) -> int:
+        plan = self.plan_of(org)
+        return plan.history_days if plan else SELFHOSTED_HISTORY_DAYS
 
     def min_interval(self, org: Organization) -> int:
         plan = self.plan_of(org)
@@ -175,15 +180,23 @@ async def update_monitor(
     return monitor
 
 
-def pause(monitor: Monitor, now: datetime) -> None:
+async def pause(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
+    if monitor.paused:
+        return
     monitor.paused = True
     monitor.next_check_at = None
     monitor.updated_at = now
+    # Paused time is left out of uptime, so it is remembered as a span.
+    db.add(MonitorPause(monitor_id=monitor.id, started_at=now))
+    await db.flush()
 
 
-def resume(monitor: Monitor, now: datetime) -> None:
+async def resume(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
     if not monitor.paused:
         return
+    pause_row = await HistoryRepository(db).open_pause(monitor.id)
+    if pause_row is not None:
+        pause_row.ended_at = now
     monitor.paused = False
     if monitor.type == MonitorType.HEARTBEAT.value:
         grace = int(monitor.config.get("grace_seconds", 0))

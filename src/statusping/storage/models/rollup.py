@@ -6,12 +6,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from statusping.domain.latency import BUCKETS
 from statusping.storage.models.base import Base
 
-# Upper bounds (ms) of the latency histogram's buckets; the last bucket is open-ended.
-# Fixed and small so any window's percentiles come from summing columns, never from raw rows.
-LATENCY_BOUNDS_MS = (10, 20, 35, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 3000, 5000)
-HISTOGRAM_COLUMNS = tuple(f"h{i:02d}" for i in range(len(LATENCY_BOUNDS_MS) + 1))
+# One column per bucket of domain.latency's histogram: summing columns gives any window's
+# percentiles without reading raw rows.
+HISTOGRAM_COLUMNS = tuple(f"h{i:02d}" for i in range(BUCKETS))
 
 
 class RollupColumns:

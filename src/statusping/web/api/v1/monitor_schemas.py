@@ -117,7 +117,15 @@ class IncidentOut(BaseModel):
         )
 
 
-def monitor_out(monitor: Monitor, base_url: str) -> dict[str, Any]:
+def shown_status(monitor: Monitor, *, in_maintenance: bool) -> str:
+    if monitor.paused:
+        return "paused"
+    if in_maintenance:
+        return "maintenance"
+    return monitor.status
+
+
+def monitor_out(monitor: Monitor, base_url: str, *, in_maintenance: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(monitor.id),
         "name": monitor.name,
@@ -130,7 +138,7 @@ def monitor_out(monitor: Monitor, base_url: str) -> dict[str, Any]:
         "channel_ids": [],
         "regions": monitor.regions,
         **monitor.config,
-        "status": "paused" if monitor.paused else monitor.status,
+        "status": shown_status(monitor, in_maintenance=in_maintenance),
         "last_checked_at": monitor.last_checked_at,
         "last_response_ms": monitor.last_response_ms,
         "last_error": monitor.last_error,

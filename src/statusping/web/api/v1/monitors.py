@@ -8,11 +8,17 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 
-from statusping.domain.errors import InvalidInput
+from statusping.config import Settings
+from statusping.domain.errors import Forbidden, InvalidInput
+from statusping.domain.maintenance import active_for
 from statusping.domain.monitors import MonitorType
-from statusping.engine.recorder import Observation, record, result_row
+from statusping.domain.plans import PLANS, get_plan
+from statusping.domain.uptime import Window, window_allowed
+from statusping.engine.recorder import Observation, record, result_row, windows_by_org
 from statusping.engine.runners import run_check
 from statusping.services import monitors as service
+from statusping.services import statistics
+from statusping.storage.models import Monitor
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.api.v1.monitor_schemas import (
     CheckResultOut,
@@ -22,23 +28,24 @@ from statusping.web.api.v1.monitor_schemas import (
     monitor_out,
 )
 from statusping.web.deps import CurrentAccount, CurrentMonitor, Db, SettingsDep, Writer, now
+from statusping.web.policy import policy_of
 
 router = APIRouter(prefix="/monitors", tags=["monitors"])
 MAX_PAGE = 500
 
 
-def policy_of(settings: Any) -> service.Policy:
-    from statusping.config import Mode
-
-    return service.Policy(
-        enforce_plans=settings.mode is Mode.SAAS,
-        allow_private=settings.private_targets_allowed,
-        min_interval_seconds=settings.min_interval_seconds,
-    )
-
-
-def _json(body: dict[str, Any]) -> dict[str, Any]:
-    return cast(dict[str, Any], jsonable_encoder(body))
+async def _present(db: Db, monitors: list[Monitor], settings: Settings) -> list[dict[str, Any]]:
+    """Monitors as the API shows them; "maintenance" while a window of theirs is open."""
+    at = now()
+    windows = await windows_by_org(db, {m.organization_id for m in monitors})
+    shown = [
+        monitor_out(
+            m, settings.base_url,
+            in_maintenance=active_for(windows.get(m.organization_id, ()), str(m.id), at),
+        )
+        for m in monitors
+    ]  # fmt: skip
+    return cast(list[dict[str, Any]], jsonable_encoder(shown))
 
 
 def _fields(body: MonitorCreate | MonitorUpdate) -> dict[str, Any]:
@@ -61,7 +68,7 @@ async def list_monitors(
     org_id = account.organization.id
     response.headers["X-Total-Count"] = str(await repo.count(org_id))
     monitors = await repo.list_for(org_id, limit=limit, offset=offset)
-    return cast(list[dict[str, Any]], jsonable_encoder([monitor_out(m, settings.base_url) for m in monitors]))
+    return await _present(db, list(monitors), settings)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -71,12 +78,12 @@ async def create_monitor(
     monitor = await service.create_monitor(
         db, account.organization, _fields(body), policy_of(settings), now()
     )
-    return _json(monitor_out(monitor, settings.base_url))
+    return (await _present(db, [monitor], settings))[0]
 
 
 @router.get("/{monitor_id}")
-async def get_monitor(monitor: CurrentMonitor, settings: SettingsDep) -> dict[str, Any]:
-    return _json(monitor_out(monitor, settings.base_url))
+async def get_monitor(monitor: CurrentMonitor, db: Db, settings: SettingsDep) -> dict[str, Any]:
+    return (await _present(db, [monitor], settings))[0]
 
 
 @router.patch("/{monitor_id}")
@@ -84,7 +91,7 @@ async def update_monitor(
     body: MonitorUpdate, monitor: CurrentMonitor, account: Writer, db: Db, settings: SettingsDep
 ) -> dict[str, Any]:
     await service.update_monitor(db, account.organization, monitor, _fields(body), policy_of(settings), now())
-    return _json(monitor_out(monitor, settings.base_url))
+    return (await _present(db, [monitor], settings))[0]
 
 
 @router.delete("/{monitor_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -94,15 +101,19 @@ async def delete_monitor(monitor: CurrentMonitor, account: Writer, db: Db) -> Re
 
 
 @router.post("/{monitor_id}/pause")
-async def pause_monitor(monitor: CurrentMonitor, account: Writer, settings: SettingsDep) -> dict[str, Any]:
-    service.pause(monitor, now())
-    return _json(monitor_out(monitor, settings.base_url))
+async def pause_monitor(
+    monitor: CurrentMonitor, account: Writer, db: Db, settings: SettingsDep
+) -> dict[str, Any]:
+    await service.pause(db, monitor, now())
+    return (await _present(db, [monitor], settings))[0]
 
 
 @router.post("/{monitor_id}/resume")
-async def resume_monitor(monitor: CurrentMonitor, account: Writer, settings: SettingsDep) -> dict[str, Any]:
-    service.resume(monitor, now())
-    return _json(monitor_out(monitor, settings.base_url))
+async def resume_monitor(
+    monitor: CurrentMonitor, account: Writer, db: Db, settings: SettingsDep
+) -> dict[str, Any]:
+    await service.resume(db, monitor, now())
+    return (await _present(db, [monitor], settings))[0]
 
 
 @router.post("/{monitor_id}/check")
@@ -145,3 +156,27 @@ async def incidents(
 ) -> list[IncidentOut]:
     at = now()
     return [IncidentOut.of(i, at) for i in await MonitorRepository(db).incidents(monitor.id, limit=limit)]
+
+
+@router.get("/{monitor_id}/uptime")
+async def uptime(monitor: CurrentMonitor, account: CurrentAccount, db: Db, settings: SettingsDep) -> Any:
+    """Time-weighted uptime per window; a window longer than the plan's history is null."""
+    history_days = policy_of(settings).history_days(account.organization)
+    return await statistics.uptime_report(db, monitor, history_days=history_days, now=now())
+
+
+@router.get("/{monitor_id}/stats")
+async def stats(
+    monitor: CurrentMonitor,
+    account: CurrentAccount,
+    db: Db,
+    settings: SettingsDep,
+    window: Annotated[Window, Query(description="24h, 7d, 30d, 90d or 365d")] = Window.DAY,
+) -> Any:
+    """Chart buckets (uptime, avg/p95/min/max response time, timing breakdown) and incident figures."""
+    if not window_allowed(window, policy_of(settings).history_days(account.organization)):
+        current = get_plan(account.organization.plan)
+        lifts = next((p for p in PLANS.values() if p.history_days >= window.days), None)
+        hint = f"; the {lifts.title} plan lifts it" if lifts else ""
+        raise Forbidden(f"the {current.title} plan keeps {current.history_days} day(s) of history{hint}")
+    return jsonable_encoder(await statistics.stats_report(db, monitor, window, now=now()))

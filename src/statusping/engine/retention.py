@@ -1,0 +1,98 @@
+"""Pruning history by plan: raw results for a short window, rollups for the plan's history.
+
+Runs periodically on one node at a time (a named lease), deleting in small batches, each in its own
+short transaction, so writers never wait long behind it. Once a monitor's windows are full, its
+storage stops growing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from statusping.storage.models import Monitor, Organization
+from statusping.storage.repositories.history import RESULTS_TABLE, ROLLUP_TABLES
+from statusping.storage.repositories.leases import LeaseRepository
+
+log = logging.getLogger(__name__)
+
+RETENTION_LEASE = "job:retention"
+BUCKET_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRules:
+    history_days: dict[str, int]  # plan key → days of history kept
+    raw_days: int  # raw results are kept at most this long (and never beyond the history)
+
+    def raw_cutoff(self, plan: str, now: datetime) -> datetime:
+        return now - timedelta(days=min(self.raw_days, self.history_days[plan]))
+
+    def history_cutoff(self, plan: str, now: datetime) -> datetime:
+        return now - timedelta(days=self.history_days[plan])
+
+
+async def prune(
+    sessionmaker: async_sessionmaker[AsyncSession], rules: RetentionRules, *, owner: str, now: datetime
+) -> int:
+    """One pass over every plan; returns the rows deleted. Skips if another node holds the lease."""
+    async with sessionmaker() as db, db.begin():
+        if not await LeaseRepository(db).acquire(RETENTION_LEASE, owner, now=now, ttl=timedelta(minutes=15)):
+            return 0
+    deleted = 0
+    for plan in rules.history_days:
+        deleted += await _prune_table(
+            sessionmaker,
+            RESULTS_TABLE,
+            "checked_at",
+            plan,
+            rules.raw_cutoff(plan, now),
+        )
+        for name, table in ROLLUP_TABLES.items():
+            # A bucket goes once it has ended before the cutoff: yesterday's daily bucket still
+            # holds the last 24 hours' first part.
+            span = BUCKET_SPAN[name]
+            deleted += await _prune_table(
+                sessionmaker, table, "bucket_start", plan, rules.history_cutoff(plan, now) - span
+            )
+    if deleted:
+        log.info("retention pruned %d rows", deleted)
+    return deleted
+
+
+async def _prune_table(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    table: Table,
+    time_column: str,
+    plan: str,
+    cutoff: datetime,
+) -> int:
+    on_plan = (
+        select(Monitor.id)
+        .join(Organization, Organization.id == Monitor.organization_id)
+        .where(Organization.plan == plan)
+    )
+    total = 0
+    while True:
+        async with sessionmaker() as db, db.begin():
+            if "id" in table.c:
+                doomed = (
+                    select(table.c.id)
+                    .where(table.c.monitor_id.in_(on_plan), table.c[time_column] < cutoff)
+                    .limit(BATCH)
+                )
+                result = await db.execute(delete(table).where(table.c.id.in_(doomed.scalar_subquery())))
+            else:
+                # Rollups have a composite key; each hour or day is its own small delete anyway.
+                result = await db.execute(
+                    delete(table).where(table.c.monitor_id.in_(on_plan), table.c[time_column] < cutoff)
+                )
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        total += count
+        if count < BATCH or "id" not in table.c:
+            return total

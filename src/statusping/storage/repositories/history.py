@@ -1,0 +1,142 @@
+"""Rollups, pauses, maintenance windows and the spans that uptime is computed from."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.domain.intervals import Span
+from statusping.storage.models import (
+    CheckResult,
+    DailyRollup,
+    HourlyRollup,
+    Incident,
+    Maintenance,
+    MonitorPause,
+)
+from statusping.storage.models.rollup import HISTOGRAM_COLUMNS
+
+SUM_COLUMNS = (
+    "checks", "failures", "downtime_seconds", "response_count", "response_sum",
+    "dns_sum", "dns_count", "connect_sum", "connect_count", "tls_sum", "tls_count",
+    "ttfb_sum", "ttfb_count", *HISTOGRAM_COLUMNS,
+)  # fmt: skip
+RESULTS_TABLE: Table = CheckResult.__table__  # type: ignore[assignment]
+ROLLUP_TABLES: dict[str, Table] = {
+    "hourly": HourlyRollup.__table__,  # type: ignore[dict-item]
+    "daily": DailyRollup.__table__,  # type: ignore[dict-item]
+}
+
+
+class HistoryRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    @property
+    def _dialect(self) -> str:
+        return self.db.get_bind().dialect.name
+
+    async def add_to_rollups(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Add each row's counts to its bucket, creating the bucket on first use (one upsert each)."""
+        if not rows:
+            return
+        postgres = self._dialect == "postgresql"
+        insert = pg_insert(table) if postgres else sqlite_insert(table)
+        new = insert.excluded
+        least, greatest = (func.least, func.greatest) if postgres else (func.min, func.max)
+        current = table.c
+        changes: dict[str, Any] = {name: current[name] + new[name] for name in SUM_COLUMNS}
+        # COALESCE on both sides: SQLite's min(NULL, x) is NULL, and either side may be empty.
+        changes["response_min"] = least(
+            func.coalesce(current.response_min, new.response_min),
+            func.coalesce(new.response_min, current.response_min),
+        )
+        changes["response_max"] = greatest(
+            func.coalesce(current.response_max, new.response_max),
+            func.coalesce(new.response_max, current.response_max),
+        )
+        statement = insert.on_conflict_do_update(
+            index_elements=[current.monitor_id, current.region, current.bucket_start], set_=changes
+        )
+        full = [{**_ZERO_ROW, **row} for row in rows]
+        await self.db.execute(statement, full)
+
+    async def rollup_totals(
+        self, table: Table, monitor_id: uuid.UUID, start: datetime, end: datetime
+    ) -> dict[str, Any]:
+        columns = [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in SUM_COLUMNS]
+        columns += [func.min(table.c.response_min).label("response_min")]
+        columns += [func.max(table.c.response_max).label("response_max")]
+        row = (
+            await self.db.execute(
+                select(*columns).where(
+                    table.c.monitor_id == monitor_id,
+                    table.c.bucket_start >= start,
+                    table.c.bucket_start < end,
+                )
+            )
+        ).one()
+        return dict(row._mapping)
+
+    async def rollup_rows(
+        self, table: Table, monitor_id: uuid.UUID, start: datetime, end: datetime
+    ) -> Sequence[Any]:
+        return (
+            await self.db.execute(
+                select(table)
+                .where(
+                    table.c.monitor_id == monitor_id,
+                    table.c.bucket_start >= start,
+                    table.c.bucket_start < end,
+                )
+                .order_by(table.c.bucket_start)
+            )
+        ).all()
+
+    async def outage_spans(
+        self, monitor_id: uuid.UUID, start: datetime, end: datetime, now: datetime
+    ) -> list[tuple[Span, Incident]]:
+        incidents = await self.db.scalars(
+            select(Incident).where(
+                Incident.monitor_id == monitor_id,
+                Incident.started_at < end,
+                (Incident.resolved_at.is_(None)) | (Incident.resolved_at > start),
+            )
+        )
+        return [((i.started_at, i.resolved_at or now), i) for i in incidents]
+
+    async def pause_spans(
+        self, monitor_id: uuid.UUID, start: datetime, end: datetime, now: datetime
+    ) -> list[Span]:
+        pauses = await self.db.scalars(
+            select(MonitorPause).where(
+                MonitorPause.monitor_id == monitor_id,
+                MonitorPause.started_at < end,
+                (MonitorPause.ended_at.is_(None)) | (MonitorPause.ended_at > start),
+            )
+        )
+        return [(p.started_at, p.ended_at or now) for p in pauses]
+
+    async def maintenances_of(self, org_ids: Iterable[uuid.UUID]) -> Sequence[Maintenance]:
+        ids = list(set(org_ids))
+        if not ids:
+            return []
+        return (await self.db.scalars(select(Maintenance).where(Maintenance.organization_id.in_(ids)))).all()
+
+    async def open_pause(self, monitor_id: uuid.UUID) -> MonitorPause | None:
+        return await self.db.scalar(
+            select(MonitorPause).where(MonitorPause.monitor_id == monitor_id, MonitorPause.ended_at.is_(None))
+        )
+
+
+_ZERO_ROW: dict[str, Any] = dict.fromkeys(SUM_COLUMNS, 0) | {
+    "response_min": None,
+    "response_max": None,
+}

@@ -1,0 +1,76 @@
+"""History is pruned by plan: storage stops growing once a monitor's windows are full."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
+
+from statusping.config import Settings
+from statusping.engine.retention import prune
+from statusping.engine.setup import retention_rules
+from statusping.storage.models import CheckResult, DailyRollup, HourlyRollup, Organization
+from tests.support import signup
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+async def seed(app: FastAPI, client: httpx.AsyncClient, plan: str) -> uuid.UUID:
+    me = await signup(client, organization=f"Org {plan} {uuid.uuid4().hex[:6]}")
+    created = await client.post(
+        "/api/v1/monitors",
+        json={"name": "x", "type": "http", "url": "https://example.com", "interval_seconds": 300},
+    )
+    monitor_id = uuid.UUID(created.json()["id"])
+    async with app.state.sessionmaker() as db, db.begin():
+        await db.execute(
+            update(Organization).where(Organization.slug == me["organization"]["slug"]).values(plan=plan)
+        )
+        for age in (timedelta(hours=1), timedelta(days=2), timedelta(days=8)):
+            db.add(CheckResult(monitor_id=monitor_id, checked_at=NOW - age, region="default", ok=True))
+        for age in (timedelta(hours=1), timedelta(days=2), timedelta(days=100), timedelta(days=400)):
+            bucket = (NOW - age).replace(minute=0, second=0)
+            db.add(HourlyRollup(monitor_id=monitor_id, region="default", bucket_start=bucket))
+            db.add(DailyRollup(monitor_id=monitor_id, region="default", bucket_start=bucket.replace(hour=0)))
+    return monitor_id
+
+
+async def ages(app: FastAPI, monitor_id: uuid.UUID) -> dict[str, int]:
+    async with app.state.sessionmaker() as db:
+        counts = {}
+        for name, model in (("raw", CheckResult), ("hourly", HourlyRollup), ("daily", DailyRollup)):
+            counts[name] = int(
+                await db.scalar(select(func.count()).select_from(model).where(model.monitor_id == monitor_id))
+                or 0
+            )
+        return counts
+
+
+async def test_each_plan_keeps_its_history_and_raw_results_at_most_a_week(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    free = await seed(app, client, "free")
+    client.cookies.clear()
+    business = await seed(app, client, "business")
+    deleted = await prune(app.state.sessionmaker, retention_rules(settings), owner="test", now=NOW)
+    assert deleted > 0
+    # Free: 24 h of everything.
+    assert await ages(app, free) == {"raw": 1, "hourly": 1, "daily": 1}
+    # Business: raw results for 7 days, rollups for 365.
+    assert await ages(app, business) == {"raw": 2, "hourly": 3, "daily": 3}
+    # A second pass finds nothing more to do: storage has stopped growing.
+    assert await prune(app.state.sessionmaker, retention_rules(settings), owner="test", now=NOW) == 0
+
+
+async def test_only_one_node_prunes_at_a_time(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await seed(app, client, "free")
+    rules = retention_rules(settings)
+    assert await prune(app.state.sessionmaker, rules, owner="node-a", now=NOW) > 0
+    await seed(app, client, "free")
+    # node-a holds the job's lease for a while; node-b leaves the work to it.
+    assert await prune(app.state.sessionmaker, rules, owner="node-b", now=NOW) == 0
