@@ -36,3 +36,9 @@ css:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Engine benchmark (docs/benchmarks.md): 10,000 http monitors at 30 s against a local target, with a
+# bare-asyncio floor measured in the same run. e.g. make bench-engine BENCH_ARGS="--postgres --json out.json"
+.PHONY: bench-engine
+bench-engine: install
+	$(BIN)/python bench/engine.py $(BENCH_ARGS)

@@ -17,6 +17,7 @@ from statusping.engine.http import HttpClient
 from statusping.engine.setup import engine_options, target_policy
 from statusping.engine.worker import Engine
 from statusping.mail import Mailer
+from statusping.notifications.dispatcher import Dispatcher
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
 from statusping.web.api.health import router as health_router
@@ -48,17 +49,23 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
         app.state.http_client = http_client = HttpClient(target_policy(settings))
         await http_client.start()
         app.state.check_engine = None
-        runner: asyncio.Task[None] | None = None
+        background: list[tuple[Engine | Dispatcher, asyncio.Task[None]]] = []
         if engine:
+            # `serve` embeds what `statusping worker` runs: the checks and the alert deliveries.
             check_engine = Engine(app.state.sessionmaker, http_client, engine_options(settings))
+            dispatcher = Dispatcher(app.state.sessionmaker, settings, http_client, app.state.mailer)
             app.state.check_engine = check_engine
-            runner = asyncio.create_task(check_engine.run(), name="check-engine")
+            app.state.dispatcher = dispatcher
+            background = [
+                (check_engine, asyncio.create_task(check_engine.run(), name="check-engine")),
+                (dispatcher, asyncio.create_task(dispatcher.run(), name="alert-dispatcher")),
+            ]
         try:
             yield
         finally:
-            if runner is not None:
-                app.state.check_engine.stop()
-                await runner
+            for service, task in background:
+                service.stop()
+                await task
             await http_client.close()
             await db_engine.dispose()
 

@@ -97,17 +97,26 @@ async def _run_worker(settings: Settings) -> None:
     from statusping.engine.http import HttpClient
     from statusping.engine.setup import engine_options, target_policy
     from statusping.engine.worker import Engine
+    from statusping.mail import Mailer
+    from statusping.notifications.dispatcher import Dispatcher
 
     engine = create_engine(settings.database_url)
     await upgrade(engine)
     client = HttpClient(target_policy(settings))
     await client.start()
-    check_engine = Engine(create_sessionmaker(engine), client, engine_options(settings))
+    sessionmaker = create_sessionmaker(engine)
+    check_engine = Engine(sessionmaker, client, engine_options(settings))
+    dispatcher = Dispatcher(sessionmaker, settings, client, Mailer(settings))
+
+    def stop() -> None:
+        check_engine.stop()
+        dispatcher.stop()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, check_engine.stop)
+        loop.add_signal_handler(sig, stop)  # one handler: a second add would replace the first
     try:
-        await check_engine.run()
+        await asyncio.gather(check_engine.run(), dispatcher.run())
     finally:
         await client.close()
         await engine.dispose()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,7 @@ from statusping.domain.maintenance import active_for
 from statusping.domain.rollups import DAY, HOUR, increments, split_by_bucket
 from statusping.domain.schedule import next_check_at
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
+from statusping.engine.alerting import AlertInput, enqueue_alerts
 from statusping.storage.models import Incident, Maintenance, Monitor
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository
@@ -82,6 +83,7 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     monitors = await repo.lock_for_recording(list({o.monitor_id for o in observations}))
     maintenance = await windows_by_org(db, {m.organization_id for m in monitors.values()})
     recorded: list[Recorded] = []
+    alerts: list[AlertInput] = []
     downtime: list[tuple[uuid.UUID, Transition]] = []
     for obs in observations:
         monitor = monitors.get(obs.monitor_id)
@@ -97,9 +99,13 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
         if transition is not None and transition.kind is TransitionKind.UP:
             downtime.append((monitor.id, transition))
         recorded.append(Recorded(monitor.id, row, transition, in_maintenance))
+        if not in_maintenance:  # a planned window sends no alerts
+            alerts.append(AlertInput(monitor, obs.outcome, transition, obs.checked_at))
     results = [r.result for r in recorded]
     await repo.insert_results(results)
     await _add_to_rollups(db, results, downtime, region)
+    # Outbox rows in the same transaction as the state change: an alert is never lost or invented.
+    await enqueue_alerts(db, alerts, datetime.now(UTC))
     return recorded
 
 

@@ -1,13 +1,19 @@
 """One module per table; importing this package registers them all on ``Base.metadata``."""
 
+from statusping.storage.models.alert_event import AlertEvent
 from statusping.storage.models.auth_failure import AuthFailure
 from statusping.storage.models.base import Base
+from statusping.storage.models.channel import Channel
 from statusping.storage.models.check_result import CheckResult
+from statusping.storage.models.delivery import Delivery
+from statusping.storage.models.delivery_attempt import DeliveryAttempt
 from statusping.storage.models.incident import Incident
 from statusping.storage.models.lease import Lease
 from statusping.storage.models.maintenance import Maintenance
 from statusping.storage.models.membership import Membership
 from statusping.storage.models.monitor import Monitor
+from statusping.storage.models.monitor_alert_state import MonitorAlertState
+from statusping.storage.models.monitor_channel import MonitorChannel
 from statusping.storage.models.monitor_pause import MonitorPause
 from statusping.storage.models.organization import Organization
 from statusping.storage.models.password_reset import PasswordResetToken
@@ -17,16 +23,22 @@ from statusping.storage.models.status_page import StatusPage
 from statusping.storage.models.user import User
 
 __all__ = [
+    "AlertEvent",
     "AuthFailure",
     "Base",
+    "Channel",
     "CheckResult",
     "DailyRollup",
+    "Delivery",
+    "DeliveryAttempt",
     "HourlyRollup",
     "Incident",
     "Lease",
     "Maintenance",
     "Membership",
     "Monitor",
+    "MonitorAlertState",
+    "MonitorChannel",
     "MonitorPause",
     "Organization",
     "PasswordResetToken",

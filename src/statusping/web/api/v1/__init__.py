@@ -1,9 +1,10 @@
 from fastapi import APIRouter
 
-from statusping.web.api.v1 import auth, maintenances, me, monitors
+from statusping.web.api.v1 import alerting, auth, maintenances, me, monitors
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
 router.include_router(monitors.router)
 router.include_router(maintenances.router)
+router.include_router(alerting.router)

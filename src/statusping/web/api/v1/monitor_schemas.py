@@ -125,7 +125,9 @@ def shown_status(monitor: Monitor, *, in_maintenance: bool) -> str:
     return monitor.status
 
 
-def monitor_out(monitor: Monitor, base_url: str, *, in_maintenance: bool = False) -> dict[str, Any]:
+def monitor_out(
+    monitor: Monitor, base_url: str, *, in_maintenance: bool = False, channel_ids: list[str] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(monitor.id),
         "name": monitor.name,
@@ -135,7 +137,7 @@ def monitor_out(monitor: Monitor, base_url: str, *, in_maintenance: bool = False
         "failure_threshold": monitor.failure_threshold,
         "retry_interval_seconds": monitor.retry_interval_seconds,
         "public": monitor.public,
-        "channel_ids": [],
+        "channel_ids": channel_ids or [],
         "regions": monitor.regions,
         **monitor.config,
         "status": shown_status(monitor, in_maintenance=in_maintenance),

@@ -16,6 +16,7 @@ from statusping.domain.plans import PLANS, get_plan
 from statusping.domain.uptime import Window, window_allowed
 from statusping.engine.recorder import Observation, record, result_row, windows_by_org
 from statusping.engine.runners import run_check
+from statusping.services import channels as alerting
 from statusping.services import monitors as service
 from statusping.services import statistics
 from statusping.storage.models import Monitor
@@ -38,21 +39,22 @@ async def _present(db: Db, monitors: list[Monitor], settings: Settings) -> list[
     """Monitors as the API shows them; "maintenance" while a window of theirs is open."""
     at = now()
     windows = await windows_by_org(db, {m.organization_id for m in monitors})
+    channels = await alerting.channel_ids_of(db, [m.id for m in monitors])
     shown = [
         monitor_out(
             m, settings.base_url,
             in_maintenance=active_for(windows.get(m.organization_id, ()), str(m.id), at),
+            channel_ids=channels.get(m.id, []),
         )
         for m in monitors
     ]  # fmt: skip
     return cast(list[dict[str, Any]], jsonable_encoder(shown))
 
 
-def _fields(body: MonitorCreate | MonitorUpdate) -> dict[str, Any]:
+def _fields(body: MonitorCreate | MonitorUpdate) -> tuple[dict[str, Any], list[str] | None]:
+    """The monitor's own fields, and the channel ids if the client sent them."""
     fields = body.model_dump(exclude_unset=True)
-    if fields.pop("channel_ids", None):
-        raise InvalidInput("unknown channel id: create alert channels first", field="channel_ids")
-    return fields
+    return fields, fields.pop("channel_ids", None)
 
 
 @router.get("")
@@ -75,9 +77,13 @@ async def list_monitors(
 async def create_monitor(
     body: MonitorCreate, account: Writer, db: Db, settings: SettingsDep
 ) -> dict[str, Any]:
-    monitor = await service.create_monitor(
-        db, account.organization, _fields(body), policy_of(settings), now()
-    )
+    fields, channel_ids = _fields(body)
+    org = account.organization
+    monitor = await service.create_monitor(db, org, fields, policy_of(settings), now())
+    if channel_ids is None:
+        await alerting.attach_default_channels(db, org, monitor)
+    else:
+        await alerting.set_monitor_channels(db, org, monitor, channel_ids)
     return (await _present(db, [monitor], settings))[0]
 
 
@@ -90,7 +96,11 @@ async def get_monitor(monitor: CurrentMonitor, db: Db, settings: SettingsDep) ->
 async def update_monitor(
     body: MonitorUpdate, monitor: CurrentMonitor, account: Writer, db: Db, settings: SettingsDep
 ) -> dict[str, Any]:
-    await service.update_monitor(db, account.organization, monitor, _fields(body), policy_of(settings), now())
+    fields, channel_ids = _fields(body)
+    org = account.organization
+    await service.update_monitor(db, org, monitor, fields, policy_of(settings), now())
+    if channel_ids is not None:
+        await alerting.set_monitor_channels(db, org, monitor, channel_ids)
     return (await _present(db, [monitor], settings))[0]
 
 

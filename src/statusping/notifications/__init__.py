@@ -1,0 +1,1 @@
+"""Alert delivery: the dispatcher claims outbox rows and hands built messages to small channels."""

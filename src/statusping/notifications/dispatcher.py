@@ -1,0 +1,187 @@
+"""The dispatcher: claims due deliveries from the outbox, sends them, records every attempt.
+
+Runs in ``statusping serve`` and in ``statusping worker``; several may share one PostgreSQL
+database (claims use ``FOR UPDATE SKIP LOCKED`` and a lease). Delivery is at least once: a claim
+pushes the row's due time past the lease, so if this process dies after sending but before
+recording, the row comes due again and the message may go out a second time; it is never dropped.
+Failures are retried with exponential backoff for up to a day; a permanent failure (a 404 hook,
+a refused address) stops at once and shows in ``GET /api/v1/notifications``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from statusping.config import Settings
+from statusping.engine.http import HttpClient
+from statusping.engine.worker import new_owner_id
+from statusping.mail import Mailer
+from statusping.notifications.base import Channel, DeliveryError
+from statusping.notifications.message import AlertMessage, build_message
+from statusping.notifications.registry import build_channels
+from statusping.storage.repositories.outbox import Claimed, OutboxRepository, Outcome
+
+log = logging.getLogger(__name__)
+
+SEND_DEADLINE_SECONDS = 60.0  # channels have shorter timeouts of their own; this is the backstop
+
+
+@dataclass(frozen=True)
+class DispatcherOptions:
+    poll_interval: float = 1.0
+    batch_size: int = 50
+    concurrency: int = 20
+    lease: timedelta = timedelta(minutes=2)
+    backoff_base: float = 30.0  # seconds before the 2nd attempt; doubles each time
+    backoff_max: float = 3600.0
+    give_up_after: timedelta = timedelta(hours=24)
+
+    def retry_at(self, *, attempts: int, attempted_at: datetime, created_at: datetime) -> datetime | None:
+        """When to try again after ``attempts`` failures, or None once a day has gone by."""
+        delay = min(self.backoff_base * 2 ** (attempts - 1), self.backoff_max)
+        at = attempted_at + timedelta(seconds=delay)
+        return at if at <= created_at + self.give_up_after else None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    ok: bool
+    error: str | None
+    permanent: bool
+    duration_ms: float
+
+
+async def send_now(
+    channels: dict[str, Channel], kind: str, config: dict[str, Any], message: AlertMessage
+) -> Attempt:
+    """One try through one channel, timed; never raises for a delivery failure."""
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(SEND_DEADLINE_SECONDS):
+            await channels[kind].send(message, config)
+    except DeliveryError as exc:
+        return Attempt(False, exc.message, exc.permanent, _ms(started))
+    except TimeoutError:
+        return Attempt(False, f"no answer within {SEND_DEADLINE_SECONDS:g} s", False, _ms(started))
+    except Exception as exc:  # a bug in a channel must not kill the loop; record it and retry
+        log.exception("channel %s failed unexpectedly", kind)
+        return Attempt(False, f"unexpected error: {type(exc).__name__}: {exc}"[:300], False, _ms(started))
+    return Attempt(True, None, False, _ms(started))
+
+
+def message_for(claimed: Claimed, base_url: str) -> AlertMessage:
+    status = "paused" if claimed.monitor_paused else claimed.monitor_status
+    return build_message(claimed.event_kind, claimed.payload, base_url, status_now=status)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        http_client: HttpClient,
+        mailer: Mailer,
+        options: DispatcherOptions | None = None,
+        *,
+        owner: str | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.options = options or DispatcherOptions()
+        self.owner = owner or new_owner_id()
+        self.channels = build_channels(mailer, http_client, smtp_configured=settings.smtp_configured)
+        self._stop = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        log.info("dispatcher %s starting", self.owner)
+        try:
+            while not self._stop.is_set():
+                free = self.options.concurrency - len(self._inflight)
+                if free <= 0:
+                    await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                limit = min(free, self.options.batch_size)
+                try:
+                    claimed = await self._claim(limit)
+                except Exception:
+                    log.exception("claiming deliveries failed; retrying")
+                    await self._sleep(1.0)
+                    continue
+                for item in claimed:
+                    task = asyncio.create_task(self._deliver(item), name=f"delivery-{item.delivery_id}")
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+                if len(claimed) < limit:
+                    await self._sleep(self.options.poll_interval)
+        finally:
+            if self._inflight:
+                # Unfinished sends keep their lease and come due again after it: nothing is lost.
+                await asyncio.wait(self._inflight, timeout=SEND_DEADLINE_SECONDS)
+            log.info("dispatcher %s stopped", self.owner)
+
+    async def _claim(self, limit: int) -> list[Claimed]:
+        async with self._transaction() as db:
+            return await OutboxRepository(db).claim_due(
+                owner=self.owner, now=_now(), limit=limit, lease=self.options.lease
+            )
+
+    async def _deliver(self, claimed: Claimed) -> None:
+        message = message_for(claimed, self.settings.base_url)
+        attempt = await send_now(self.channels, claimed.channel_kind, claimed.channel_config, message)
+        attempted_at = _now()
+        retry_at = None
+        error = attempt.error
+        if not attempt.ok and not attempt.permanent:
+            retry_at = self.options.retry_at(
+                attempts=claimed.attempts + 1, attempted_at=attempted_at, created_at=claimed.created_at
+            )
+            if retry_at is None:
+                error = f"gave up after {claimed.attempts + 1} attempts: {error}"
+        outcome = Outcome(attempt.ok, error, attempt.permanent, attempt.duration_ms, attempted_at, retry_at)
+        log.log(
+            logging.INFO if attempt.ok else logging.WARNING,
+            "delivery %s (%s, %s) attempt %d: %s in %.0f ms",
+            claimed.delivery_id,
+            claimed.event_kind,
+            claimed.channel_kind,
+            claimed.attempts + 1,
+            "sent" if attempt.ok else f"failed ({error})",
+            attempt.duration_ms,
+        )
+        try:
+            async with self._transaction() as db:
+                if not await OutboxRepository(db).settle(claimed.delivery_id, self.owner, outcome):
+                    log.info("delivery %s was re-claimed or deleted meanwhile", claimed.delivery_id)
+        except Exception:
+            # The lease runs out and the delivery comes due again: sent twice, never lost.
+            log.exception("recording delivery %s failed", claimed.delivery_id)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as db, db.begin():
+            yield db
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,236 @@
+"""The alert outbox: events, their deliveries to channels, every attempt, and per-monitor alert state.
+
+The engine writes here inside its recording transaction; the dispatcher claims and settles rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.storage.models import (
+    AlertEvent,
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    Monitor,
+    MonitorAlertState,
+    MonitorChannel,
+)
+
+
+@dataclass(slots=True)
+class AlertTargets:
+    channel_ids: list[uuid.UUID]
+    state: MonitorAlertState | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What sending one delivery needs, read in one query."""
+
+    delivery_id: uuid.UUID
+    attempts: int
+    created_at: datetime
+    event_id: uuid.UUID
+    event_kind: str
+    payload: dict[str, Any]
+    channel_kind: str
+    channel_config: dict[str, Any]
+    monitor_status: str | None
+    monitor_paused: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    error: str | None
+    permanent: bool
+    duration_ms: float
+    attempted_at: datetime
+    # Pending again at this time; None when settled (sent or failed).
+    retry_at: datetime | None
+
+
+class OutboxRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    # Engine side --------------------------------------------------------------------------------
+
+    async def alert_targets(self, monitor_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AlertTargets]:
+        """Channels and alert state of the monitors that have channels, in one query."""
+        rows = await self.db.execute(
+            select(MonitorChannel.monitor_id, MonitorChannel.channel_id, MonitorAlertState)
+            .outerjoin(MonitorAlertState, MonitorAlertState.monitor_id == MonitorChannel.monitor_id)
+            .where(MonitorChannel.monitor_id.in_(sorted(set(monitor_ids))))
+            .order_by(MonitorChannel.monitor_id, MonitorChannel.channel_id)
+        )
+        found: dict[uuid.UUID, AlertTargets] = {}
+        for monitor_id, channel_id, state in rows:
+            found.setdefault(monitor_id, AlertTargets([], state)).channel_ids.append(channel_id)
+        return found
+
+    def add_event(
+        self,
+        *,
+        organization_id: uuid.UUID,
+        monitor_id: uuid.UUID | None,
+        kind: str,
+        payload: dict[str, Any],
+        channel_ids: Sequence[uuid.UUID],
+        now: datetime,
+        deliver_at: datetime | None = None,
+    ) -> tuple[AlertEvent, list[Delivery]]:
+        event = AlertEvent(
+            id=uuid.uuid4(),
+            organization_id=organization_id,
+            monitor_id=monitor_id,
+            kind=kind,
+            payload=payload,
+            created_at=now,
+        )
+        event.payload = {**payload, "event_id": str(event.id)}
+        self.db.add(event)
+        deliveries = [
+            Delivery(
+                id=uuid.uuid4(),
+                organization_id=organization_id,
+                event_id=event.id,
+                channel_id=channel_id,
+                status="pending",
+                attempts=0,
+                next_attempt_at=deliver_at or now,
+                created_at=now,
+            )
+            for channel_id in channel_ids
+        ]
+        self.db.add_all(deliveries)
+        return event, deliveries
+
+    async def count_into_summary(self, event_id: uuid.UUID, held_back: int) -> None:
+        event = await self.db.get(AlertEvent, event_id)
+        if event is not None:
+            flapping = {**event.payload.get("flapping", {}), "held_back": held_back}
+            event.payload = {**event.payload, "flapping": flapping}
+
+    # Dispatcher side ----------------------------------------------------------------------------
+
+    async def claim_due(self, *, owner: str, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+        """Lease up to ``limit`` due deliveries to ``owner`` (see Delivery.next_attempt_at).
+
+        ``FOR UPDATE SKIP LOCKED`` lets several dispatchers claim side by side on PostgreSQL; on
+        SQLite the transaction holds the write lock already.
+        """
+        ids = list(
+            await self.db.scalars(
+                select(Delivery.id)
+                .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+                .order_by(Delivery.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+        if not ids:
+            return []
+        await self.db.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids))
+            .values(lease_owner=owner, next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.db.execute(
+            select(
+                Delivery.id,
+                Delivery.attempts,
+                Delivery.created_at,
+                AlertEvent.id,
+                AlertEvent.kind,
+                AlertEvent.payload,
+                Channel.kind,
+                Channel.config,
+                Monitor.status,
+                Monitor.paused,
+            )
+            .join(AlertEvent, AlertEvent.id == Delivery.event_id)
+            .join(Channel, Channel.id == Delivery.channel_id)
+            .outerjoin(Monitor, Monitor.id == AlertEvent.monitor_id)
+            .where(Delivery.id.in_(ids))
+        )
+        return [Claimed(*row) for row in rows]
+
+    async def settle(self, delivery_id: uuid.UUID, owner: str, outcome: Outcome) -> bool:
+        """Record one attempt; False if the claim was lost (lease expired and re-claimed, or deleted)."""
+        status = "sent" if outcome.ok else ("pending" if outcome.retry_at else "failed")
+        result = await self.db.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
+            .values(
+                status=status,
+                attempts=Delivery.attempts + 1,
+                last_attempt_at=outcome.attempted_at,
+                last_error=None if outcome.ok else (outcome.error or "failed")[:500],
+                duration_ms=round(outcome.duration_ms, 2),
+                next_attempt_at=outcome.retry_at,
+                sent_at=outcome.attempted_at if outcome.ok else None,
+                lease_owner=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        self.add_attempt(delivery_id, outcome)
+        return True
+
+    def add_attempt(self, delivery_id: uuid.UUID, outcome: Outcome) -> None:
+        self.db.add(
+            DeliveryAttempt(
+                delivery_id=delivery_id,
+                attempted_at=outcome.attempted_at,
+                ok=outcome.ok,
+                permanent=outcome.permanent,
+                error=None if outcome.ok else (outcome.error or "failed")[:500],
+                duration_ms=round(outcome.duration_ms, 2),
+            )
+        )
+
+    # API side -----------------------------------------------------------------------------------
+
+    async def list_for(
+        self, org_id: uuid.UUID, *, limit: int, before: datetime | None = None
+    ) -> Sequence[Any]:
+        query = (
+            select(Delivery, AlertEvent, Channel.name, Channel.kind)
+            .join(AlertEvent, AlertEvent.id == Delivery.event_id)
+            .join(Channel, Channel.id == Delivery.channel_id)
+            .where(Delivery.organization_id == org_id)
+        )
+        if before is not None:
+            query = query.where(Delivery.created_at < before)
+        query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+        return (await self.db.execute(query)).all()
+
+    async def get(self, org_id: uuid.UUID, delivery_id: uuid.UUID) -> Any | None:
+        return (
+            await self.db.execute(
+                select(Delivery, AlertEvent, Channel.name, Channel.kind)
+                .join(AlertEvent, AlertEvent.id == Delivery.event_id)
+                .join(Channel, Channel.id == Delivery.channel_id)
+                .where(Delivery.organization_id == org_id, Delivery.id == delivery_id)
+            )
+        ).first()
+
+    async def attempts_of(self, delivery_id: uuid.UUID) -> Sequence[DeliveryAttempt]:
+        return (
+            await self.db.scalars(
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id == delivery_id)
+                .order_by(DeliveryAttempt.attempted_at, DeliveryAttempt.id)
+            )
+        ).all()
