@@ -23,7 +23,8 @@ from statusping.domain.alerts import Alert, AlertState, CheckFacts, EventKind, d
 from statusping.domain.checks import CheckOutcome
 from statusping.domain.monitors import MonitorType, target_of
 from statusping.domain.status import Transition
-from statusping.storage.models import Monitor, MonitorAlertState
+from statusping.storage.models import MonitorAlertState
+from statusping.storage.repositories.monitors import MonitorRow
 from statusping.storage.repositories.outbox import AlertTargets, OutboxRepository
 
 PAYLOAD_VERSION = 1
@@ -31,7 +32,7 @@ PAYLOAD_VERSION = 1
 
 @dataclass(frozen=True, slots=True)
 class AlertInput:
-    monitor: Monitor  # with its state as this check left it
+    monitor: MonitorRow  # with its state as this check left it
     outcome: CheckOutcome
     transition: Transition | None
     checked_at: datetime
@@ -116,7 +117,7 @@ def _store(row: MonitorAlertState, state: AlertState) -> None:
     row.suppressed = state.suppressed
 
 
-def event_payload(monitor: Monitor, entry: AlertInput, alert: Alert) -> dict[str, Any]:
+def event_payload(monitor: MonitorRow, entry: AlertInput, alert: Alert) -> dict[str, Any]:
     """The event as docs/webhooks.md documents it (the sender adds ``monitor.url``)."""
     outcome = entry.outcome
     failing = alert.kind in (EventKind.DOWN, EventKind.REMINDER)
@@ -150,7 +151,7 @@ def event_payload(monitor: Monitor, entry: AlertInput, alert: Alert) -> dict[str
     return payload
 
 
-def _target(monitor: Monitor) -> str:
+def _target(monitor: MonitorRow) -> str:
     try:
         return target_of(MonitorType(monitor.type), monitor.config)
     except (KeyError, ValueError):

@@ -21,9 +21,9 @@ from statusping.domain.rollups import DAY, HOUR, increments, split_by_bucket
 from statusping.domain.schedule import next_check_at
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
 from statusping.engine.alerting import AlertInput, enqueue_alerts
-from statusping.storage.models import Incident, Maintenance, Monitor
+from statusping.storage.models import Incident, Maintenance
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
-from statusping.storage.repositories.monitors import MonitorRepository
+from statusping.storage.repositories.monitors import MonitorRepository, MonitorRow
 
 MAX_ERROR_LENGTH = 300
 
@@ -47,7 +47,7 @@ class Recorded:
     in_maintenance: bool = False
 
 
-def state_of(monitor: Monitor) -> MonitorState:
+def state_of(monitor: MonitorRow) -> MonitorState:
     return MonitorState(
         status=Status(monitor.status),
         consecutive_failures=monitor.consecutive_failures,
@@ -103,6 +103,7 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
             alerts.append(AlertInput(monitor, obs.outcome, transition, obs.checked_at))
     results = [r.result for r in recorded]
     await repo.insert_results(results)
+    await repo.save_states([monitors[r.monitor_id] for r in recorded])
     await _add_to_rollups(db, results, downtime, region)
     # Outbox rows in the same transaction as the state change: an alert is never lost or invented.
     await enqueue_alerts(db, alerts, datetime.now(UTC))
@@ -168,7 +169,7 @@ def as_window(row: Maintenance) -> MaintenanceWindow:
 
 
 async def _apply(
-    db: AsyncSession, repo: MonitorRepository, monitor: Monitor, obs: Observation, in_maintenance: bool
+    db: AsyncSession, repo: MonitorRepository, monitor: MonitorRow, obs: Observation, in_maintenance: bool
 ) -> Transition | None:
     outcome = obs.outcome
     state, transition = evaluate(
@@ -195,7 +196,7 @@ async def _apply(
     return transition
 
 
-def _reschedule(monitor: Monitor, state: MonitorState, obs: Observation) -> None:
+def _reschedule(monitor: MonitorRow, state: MonitorState, obs: Observation) -> None:
     if monitor.type == "heartbeat":
         # A heartbeat is due when the next ping is late; pings move it (see services.heartbeats).
         grace = int(monitor.config.get("grace_seconds", 0))
@@ -221,7 +222,7 @@ def _reschedule(monitor: Monitor, state: MonitorState, obs: Observation) -> None
 
 
 async def _record_incident(
-    db: AsyncSession, repo: MonitorRepository, monitor: Monitor, transition: Transition
+    db: AsyncSession, repo: MonitorRepository, monitor: MonitorRow, transition: Transition
 ) -> None:
     if transition.kind is TransitionKind.DOWN:
         db.add(
