@@ -8,19 +8,9 @@ import pytest
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_dns
-from statusping.engine.http import HttpClient, TargetPolicy
+from statusping.engine.http import HttpClient
 from statusping.engine.runners import run_check
 from tests.engine.servers import DnsServer, dns_server
-
-
-@pytest.fixture
-async def http_client() -> AsyncIterator[HttpClient]:
-    client = HttpClient(TargetPolicy(allow_private=True))
-    await client.start()
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture

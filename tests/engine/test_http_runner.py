@@ -12,7 +12,7 @@ import pytest
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_http
-from statusping.engine.http import HttpClient, TargetPolicy
+from statusping.engine.http import HttpClient
 from statusping.engine.runners import run_check
 from tests.engine.servers import (
     BIG_BODY_BYTES,
@@ -32,16 +32,6 @@ TIMEOUT = 2.0
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     return make_certificates(Path(tmp_path_factory.mktemp("certs")))
-
-
-@pytest.fixture
-async def http_client() -> AsyncIterator[HttpClient]:
-    client = HttpClient(TargetPolicy(allow_private=True))
-    await client.start()
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture

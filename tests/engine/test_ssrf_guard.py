@@ -17,6 +17,7 @@ from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_dns, normalize_http, normalize_tcp
 from statusping.engine.http import HttpClient, TargetPolicy
 from statusping.engine.runners import run_check
+from tests.engine.conftest import running_client
 from tests.engine.servers import WebTarget, dns_server, web_target
 
 LOOPBACK_ONE = (ipaddress.ip_network("127.0.0.1/32"),)
@@ -26,22 +27,14 @@ METADATA_REFUSAL = "169.254.169.254 is a link-local address; checks may only rea
 @pytest.fixture
 async def guarded() -> AsyncIterator[HttpClient]:
     """Private targets refused, except 127.0.0.1 so the tests' own first hop is reachable."""
-    client = HttpClient(TargetPolicy(allow_private=False, allowed_networks=LOOPBACK_ONE))
-    await client.start()
-    try:
+    async with running_client(TargetPolicy(allow_private=False, allowed_networks=LOOPBACK_ONE)) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture
 async def strict() -> AsyncIterator[HttpClient]:
-    client = HttpClient(TargetPolicy(allow_private=False))
-    await client.start()
-    try:
+    async with running_client(TargetPolicy(allow_private=False)) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from time import perf_counter
 from typing import Any
 
-import pytest
-
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_tcp
-from statusping.engine.http import HttpClient, TargetPolicy
+from statusping.engine.http import HttpClient
 from statusping.engine.runners import run_check
 from tests.engine.servers import closed_port, full_backlog_port, silent_server
-
-
-@pytest.fixture
-async def http_client() -> AsyncIterator[HttpClient]:
-    client = HttpClient(TargetPolicy(allow_private=True))
-    await client.start()
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def check(client: HttpClient, host: str, port: int, *, timeout_seconds: float = 2.0) -> CheckOutcome:

@@ -6,6 +6,7 @@ without a network.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -72,26 +73,32 @@ class StatusSet:
 
     @classmethod
     def parse(cls, text: str) -> StatusSet:
-        ranges: list[tuple[int, int]] = []
-        for part in text.split(","):
-            match = _STATUS_PART.match(part)
-            if not match:
-                raise InvalidInput(
-                    f"expected_status: {part.strip()!r} is not a status code or range like 200-299",
-                    field="expected_status",
-                )
-            low = int(match.group(1))
-            high = int(match.group(2) or low)
-            if not (100 <= low <= high <= 599):
-                raise InvalidInput(
-                    f"expected_status: {part.strip()!r} must be codes between 100 and 599, low to high",
-                    field="expected_status",
-                )
-            ranges.append((low, high))
-        return cls(tuple(ranges), ",".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges))
+        return _parse_status_set(text)
 
     def __contains__(self, code: object) -> bool:
         return isinstance(code, int) and any(low <= code <= high for low, high in self.ranges)
+
+
+# Every check of a monitor parses the same text: cache it (the set of distinct texts is tiny).
+@functools.lru_cache(maxsize=1024)
+def _parse_status_set(text: str) -> StatusSet:
+    ranges: list[tuple[int, int]] = []
+    for part in text.split(","):
+        match = _STATUS_PART.match(part)
+        if not match:
+            raise InvalidInput(
+                f"expected_status: {part.strip()!r} is not a status code or range like 200-299",
+                field="expected_status",
+            )
+        low = int(match.group(1))
+        high = int(match.group(2) or low)
+        if not (100 <= low <= high <= 599):
+            raise InvalidInput(
+                f"expected_status: {part.strip()!r} must be codes between 100 and 599, low to high",
+                field="expected_status",
+            )
+        ranges.append((low, high))
+    return StatusSet(tuple(ranges), ",".join(f"{a}-{b}" if a != b else str(a) for a, b in ranges))
 
 
 # JSON path ------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ _HOSTNAME = re.compile(
     r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.?$"
 )
 # Headers the client sets itself; letting users set them breaks framing or the guard.
-_FORBIDDEN_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "upgrade"}
+_FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "upgrade"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,30 +103,38 @@ def check_host_allowed(host: str, *, allow_private: bool, field: str) -> None:
         raise InvalidInput(f"{field}: {reason}; checks may only reach public addresses", field=field)
 
 
-def normalize_http(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
-    url = str(config.get("url") or "").strip()
+def check_http_url(value: Any, *, allow_private: bool, field: str = "url") -> str:
+    """An http(s) URL to a valid host, without credentials, and (unless allowed) not private.
+
+    Shared by monitors and webhooks: both make requests on a customer's behalf.
+    """
+    url = str(value or "").strip()
     if not url:
-        raise InvalidInput("url is required for http monitors", field="url")
+        raise InvalidInput(f"{field} is required", field=field)
     if len(url) > MAX_URL_LENGTH:
-        raise InvalidInput(f"url must be at most {MAX_URL_LENGTH} characters", field="url")
+        raise InvalidInput(f"{field} must be at most {MAX_URL_LENGTH} characters", field=field)
     parts = urlsplit(url)
     if parts.scheme.lower() not in {"http", "https"}:
-        raise InvalidInput("url must start with http:// or https://", field="url")
+        raise InvalidInput(f"{field} must start with http:// or https://", field=field)
     try:
         host = parts.hostname
         _ = parts.port
     except ValueError:
-        raise InvalidInput("url has an invalid port", field="url") from None
+        raise InvalidInput(f"{field} has an invalid port", field=field) from None
     if not host or not (literal_ip(host) or _HOSTNAME.match(host)):
-        raise InvalidInput("url must name a valid host", field="url")
+        raise InvalidInput(f"{field} must name a valid host", field=field)
     if parts.username or parts.password:
-        raise InvalidInput("url must not carry credentials; send an Authorization header", field="url")
-    check_host_allowed(host, allow_private=allow_private, field="url")
+        raise InvalidInput(f"{field} must not carry credentials; send an Authorization header", field=field)
+    check_host_allowed(host, allow_private=allow_private, field=field)
+    return url
 
+
+def normalize_http(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
+    url = check_http_url(config.get("url"), allow_private=allow_private)
     method = str(config.get("method") or "GET").upper()
     if method not in HTTP_METHODS:
         raise InvalidInput(f"method must be one of {', '.join(HTTP_METHODS)}", field="method")
-    headers = _normalize_headers(config.get("headers") or {})
+    headers = normalize_headers(config.get("headers") or {})
     body = config.get("body")
     if body is not None and len(str(body)) > MAX_BODY_LENGTH:
         raise InvalidInput(f"body must be at most {MAX_BODY_LENGTH} characters", field="body")
@@ -170,30 +178,43 @@ def _optional_text(config: dict[str, Any], key: str) -> str | None:
     return text
 
 
-def _normalize_headers(headers: Any) -> dict[str, str]:
+def normalize_headers(
+    headers: Any, *, field: str = "headers", reserved: frozenset[str] = _FORBIDDEN_HEADERS
+) -> dict[str, str]:
+    """Custom request headers: valid names, single-line values, bounded sizes, none of ours."""
     if not isinstance(headers, dict):
-        raise InvalidInput("headers must be an object of name: value", field="headers")
+        raise InvalidInput(f"{field} must be an object of name: value", field=field)
     if len(headers) > MAX_HEADERS:
-        raise InvalidInput(f"at most {MAX_HEADERS} headers", field="headers")
+        raise InvalidInput(f"{field} takes at most {MAX_HEADERS} headers", field=field)
     total = 0
     clean: dict[str, str] = {}
     for name, value in headers.items():
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
-            raise InvalidInput(f"headers: {name!r} is not a valid header name", field="headers")
-        if name.lower() in _FORBIDDEN_HEADERS:
-            raise InvalidInput(f"headers: {name} is set by StatusPing itself", field="headers")
+            raise InvalidInput(f"{field}: {name!r} is not a valid header name", field=field)
+        if name.lower() in reserved:
+            raise InvalidInput(f"{field}: {name} is set by StatusPing itself", field=field)
         text = str(value)
         if "\r" in text or "\n" in text or "\x00" in text:
-            raise InvalidInput(f"headers: {name} must be a single line", field="headers")
+            raise InvalidInput(f"{field}: {name} must be a single line", field=field)
         if len(text) > MAX_HEADER_VALUE_LENGTH:
             raise InvalidInput(
-                f"headers: {name} must be at most {MAX_HEADER_VALUE_LENGTH} characters", field="headers"
+                f"{field}: {name} must be at most {MAX_HEADER_VALUE_LENGTH} characters", field=field
             )
         total += len(name) + len(text)
         clean[name] = text
     if total > MAX_HEADERS_TOTAL:
-        raise InvalidInput(f"headers must total at most {MAX_HEADERS_TOTAL} characters", field="headers")
+        raise InvalidInput(f"{field} must total at most {MAX_HEADERS_TOTAL} characters", field=field)
     return clean
+
+
+def clean_name(value: Any, *, field: str = "name", max_length: int = 100) -> str:
+    """A display name: whitespace collapsed, not empty, bounded."""
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise InvalidInput(f"{field} must not be empty", field=field)
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
+    return text
 
 
 def normalize_tcp(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.errors import Forbidden, InvalidInput
+from statusping.domain.monitors import clean_name
 from statusping.domain.plans import PLANS
 from statusping.services.monitors import Policy
 from statusping.storage.models import Channel, Monitor, MonitorAlertState, Organization
@@ -62,15 +63,6 @@ async def create_channel(
     db.add(channel)
     await db.flush()
     return channel
-
-
-def clean_name(name: Any) -> str:
-    text = " ".join(str(name or "").split())
-    if not text:
-        raise InvalidInput("name must not be empty", field="name")
-    if len(text) > 100:
-        raise InvalidInput("name must be at most 100 characters", field="name")
-    return text
 
 
 def _parse_ids(channel_ids: Sequence[str]) -> list[uuid.UUID]:

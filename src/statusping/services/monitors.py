@@ -18,6 +18,7 @@ from statusping.domain.monitors import (
     MonitorType,
     Timing,
     check_timing,
+    clean_name,
     normalize_config,
 )
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan
@@ -107,7 +108,7 @@ async def create_monitor(
     check_timing(timing, min_interval_seconds=minimum, plan_hint=plan.title if plan else None)
     monitor = Monitor(
         organization_id=org.id,
-        name=_clean_name(common.get("name")),
+        name=clean_name(common.get("name")),
         type=monitor_type.value,
         interval_seconds=timing.interval_seconds,
         timeout_seconds=timing.timeout_seconds,
@@ -168,7 +169,7 @@ async def update_monitor(
     monitor.failure_threshold = timing.failure_threshold
     monitor.retry_interval_seconds = timing.retry_interval_seconds
     if "name" in common:
-        monitor.name = _clean_name(common["name"])
+        monitor.name = clean_name(common["name"])
     if "public" in common and common["public"] is not None:
         monitor.public = bool(common["public"])
     if "regions" in common and common["regions"] is not None:
@@ -204,12 +205,3 @@ async def resume(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
     else:
         monitor.next_check_at = now
     monitor.updated_at = now
-
-
-def _clean_name(name: Any) -> str:
-    text = " ".join(str(name or "").split())
-    if not text:
-        raise InvalidInput("name must not be empty", field="name")
-    if len(text) > 100:
-        raise InvalidInput("name must be at most 100 characters", field="name")
-    return text

@@ -25,7 +25,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
-        value = value.astimezone(UTC)
+        if value.tzinfo is not UTC:  # skip the conversion on the hot path: nearly all are UTC already
+            value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value

@@ -6,22 +6,17 @@ that resolve to private addresses are refused again at connect time by the SSRF 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from statusping.domain.errors import InvalidInput
-from statusping.domain.monitors import check_host_allowed
-from statusping.domain.targets import literal_ip
+from statusping.domain.monitors import check_http_url, normalize_headers
 
-MAX_URL_LENGTH = 2048
-MAX_HEADERS = 20
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$")
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_\-]{0,61}[A-Za-z0-9])?\.?)+$")
 # Set by us on every request; a custom value would break the body or the signature.
 RESERVED_HEADERS = frozenset(
-    {"host", "content-length", "content-type", "x-statusping-signature", "x-statusping-event"}
-)
+    {"host", "content-length", "transfer-encoding", "connection", "upgrade", "content-type",
+     "x-statusping-signature", "x-statusping-event"}
+)  # fmt: skip
 
 
 def validate(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
@@ -36,41 +31,11 @@ def validate(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
 
 
 def check_url(value: Any, *, allow_private: bool) -> str:
-    url = str(value or "").strip()
-    if not url:
-        raise InvalidInput("config.url is required", field="config.url")
-    if len(url) > MAX_URL_LENGTH:
-        raise InvalidInput(f"config.url must be at most {MAX_URL_LENGTH} characters", field="config.url")
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in {"http", "https"}:
-        raise InvalidInput("config.url must start with http:// or https://", field="config.url")
-    try:
-        host = parts.hostname
-        _ = parts.port
-    except ValueError:
-        raise InvalidInput("config.url has an invalid port", field="config.url") from None
-    if not host or not (literal_ip(host) or _HOSTNAME.match(host)):
-        raise InvalidInput("config.url must name a valid host", field="config.url")
-    if parts.username or parts.password:
-        raise InvalidInput("config.url must not carry credentials; use config.headers", field="config.url")
-    check_host_allowed(host, allow_private=allow_private, field="config.url")
-    return url
+    return check_http_url(value, allow_private=allow_private, field="config.url")
 
 
 def _headers(headers: Any) -> dict[str, str]:
-    if not isinstance(headers, dict):
-        raise InvalidInput("config.headers must be an object of name: value", field="config.headers")
-    if len(headers) > MAX_HEADERS:
-        raise InvalidInput(f"config.headers takes at most {MAX_HEADERS} headers", field="config.headers")
-    clean: dict[str, str] = {}
-    for name, value in headers.items():
-        if not _HEADER_NAME.match(str(name)) or str(name).lower() in RESERVED_HEADERS:
-            raise InvalidInput(f"config.headers: {name!r} cannot be set", field="config.headers")
-        text = str(value)
-        if "\r" in text or "\n" in text or len(text) > 4096:
-            raise InvalidInput(f"config.headers: the value of {name} is invalid", field="config.headers")
-        clean[str(name)] = text
-    return clean
+    return normalize_headers(headers, field="config.headers", reserved=RESERVED_HEADERS)
 
 
 def mask(value: str) -> str:

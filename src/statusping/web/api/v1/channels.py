@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.domain.errors import InvalidInput
+from statusping.domain.monitors import clean_name
 from statusping.notifications import registry
 from statusping.notifications.dispatcher import send_now
 from statusping.notifications.message import TEST_EVENT, build_message
@@ -108,7 +109,7 @@ async def update_channel(
     if body.kind is not None and body.kind != channel.kind:
         raise InvalidInput("kind cannot be changed; create a new channel", field="kind")
     if body.name is not None:
-        channel.name = service.clean_name(body.name)
+        channel.name = clean_name(body.name)
     if body.config is not None:
         merged = registry.merge_config(channel.kind, channel.config, body.config)
         allow_private = policy_of(settings).allow_private
