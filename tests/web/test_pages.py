@@ -363,3 +363,32 @@ async def test_it_answers_json_for_an_unknown_api_address(client: httpx.AsyncCli
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
     assert "detail" in response.json()
+
+
+async def test_the_dashboard_lists_the_organizations_monitors_with_their_status(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await signup(client, organization="Dash Org")
+    empty = await client.get("/dashboard")
+    assert "No monitors yet" in empty.text
+    created = await client.post(
+        "/api/v1/monitors",
+        json={
+            "name": "Checkout API",
+            "type": "http",
+            "url": "https://example.com/health",
+            "interval_seconds": 300,
+        },
+    )
+    assert created.status_code == 201
+    await client.post(f"/api/v1/monitors/{created.json()['id']}/pause")
+    page = await client.get("/dashboard")
+    assert page.status_code == 200
+    assert "No monitors yet" not in page.text
+    table = page.text[page.text.index('<table id="monitors"') :]
+    assert "Checkout API" in table
+    assert "GET https://example.com/health" in table
+    assert 'data-status="paused"' in table
+    async with make_client(app) as other:
+        await signup(other, organization="Other Org")
+        assert "Checkout API" not in (await other.get("/dashboard")).text
