@@ -74,3 +74,19 @@ async def test_only_one_node_prunes_at_a_time(
     await seed(app, client, "free")
     # node-a holds the job's lease for a while; node-b leaves the work to it.
     assert await prune(app.state.sessionmaker, rules, owner="node-b", now=NOW) == 0
+
+
+async def test_the_alert_log_is_kept_ninety_days(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from statusping.storage.models import AlertEvent
+
+    me = await signup(client)
+    org_id = uuid.UUID(me["organization"]["id"])
+    async with app.state.sessionmaker() as db, db.begin():
+        for age in (timedelta(days=1), timedelta(days=120)):
+            db.add(AlertEvent(organization_id=org_id, kind="test", payload={}, created_at=NOW - age))
+    await prune(app.state.sessionmaker, retention_rules(settings), owner="test", now=NOW)
+    async with app.state.sessionmaker() as db:
+        kept = list(await db.scalars(select(AlertEvent.created_at)))
+    assert kept == [NOW - timedelta(days=1)]

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from statusping.storage.models import Monitor, Organization
+from statusping.storage.models import AlertEvent, Monitor, Organization
 from statusping.storage.repositories.history import RESULTS_TABLE, ROLLUP_TABLES
 from statusping.storage.repositories.leases import LeaseRepository
 
 log = logging.getLogger(__name__)
 
 RETENTION_LEASE = "job:retention"
+ALERT_LOG_KEPT = timedelta(days=90)
 BUCKET_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 BATCH = 5000
 
@@ -60,9 +61,26 @@ async def prune(
             deleted += await _prune_table(
                 sessionmaker, table, "bucket_start", plan, rules.history_cutoff(plan, now) - span
             )
+    deleted += await _prune_alert_log(sessionmaker, now - ALERT_LOG_KEPT)
     if deleted:
         log.info("retention pruned %d rows", deleted)
     return deleted
+
+
+async def _prune_alert_log(sessionmaker: async_sessionmaker[AsyncSession], cutoff: datetime) -> int:
+    """Old alert events go with their deliveries and attempts (ON DELETE CASCADE).
+
+    Retries end a day after an event, so nothing this old is still pending.
+    """
+    total = 0
+    while True:
+        async with sessionmaker() as db, db.begin():
+            doomed = select(AlertEvent.id).where(AlertEvent.created_at < cutoff).limit(BATCH)
+            result = await db.execute(delete(AlertEvent).where(AlertEvent.id.in_(doomed.scalar_subquery())))
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        total += count
+        if count < BATCH:
+            return total
 
 
 async def _prune_table(
