@@ -42,3 +42,10 @@ clean:
 .PHONY: bench-engine
 bench-engine: install
 	$(BIN)/python bench/engine.py $(BENCH_ARGS)
+
+# History benchmark (docs/benchmarks.md): a year of history for 1,000 monitors at 30 s, bytes on disk per
+# monitor-year and the uptime/stats queries' latency beside a primary-key lookup measured in the same run.
+# e.g. make bench-history BENCH_ARGS="--postgres --json out.json"
+.PHONY: bench-history
+bench-history: install
+	$(BIN)/python bench/history.py $(BENCH_ARGS)
