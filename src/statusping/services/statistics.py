@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,13 +10,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.intervals import Span, clip, subtract, total_seconds
-from statusping.domain.latency import BUCKETS, percentile
+from statusping.domain.latency import percentile
 from statusping.domain.maintenance import spans_for
 from statusping.domain.rollups import DAY, HOUR, floor_to
 from statusping.domain.uptime import Window, mean_time_to_recovery, uptime, window_allowed
 from statusping.engine.recorder import windows_by_org
 from statusping.storage.models import Monitor
-from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
+from statusping.storage.models.rollup import HISTOGRAM_COLUMNS
+from statusping.storage.repositories.history import (
+    ROLLUP_TABLES,
+    SUM_COLUMNS,
+    VALUE_COLUMNS,
+    HistoryRepository,
+)
 
 # Chart resolution per window: at most ~500 points, each made from whole rollup buckets.
 CHART_BUCKETS: dict[Window, tuple[str, timedelta]] = {
@@ -57,7 +64,7 @@ async def uptime_report(
 ) -> dict[str, dict[str, Any] | None]:
     longest = max((w for w in Window if window_allowed(w, history_days)), key=lambda w: w.duration)
     seen = await exposure(db, monitor, now - longest.duration, now)
-    table = ROLLUP_TABLES["hourly"]
+    history = HistoryRepository(db)
     report: dict[str, dict[str, Any] | None] = {}
     for window in Window:
         if not window_allowed(window, history_days):
@@ -68,11 +75,11 @@ async def uptime_report(
             start=start, end=now, monitored_from=monitor.created_at,
             outages=seen.outages, excluded=seen.excluded,
         )  # fmt: skip
-        totals = await HistoryRepository(db).rollup_totals(table, monitor.id, floor_to(start, HOUR), now)
+        checks, response_sum, response_count = await history.window_sums(monitor.id, start, now)
         report[window.value] = {
             "uptime": figure.uptime_percent,
-            "checks": int(totals["checks"]),
-            "avg_response_ms": _avg(totals["response_sum"], totals["response_count"]),
+            "checks": checks,
+            "avg_response_ms": _avg(response_sum, response_count),
             "downtime_seconds": round(figure.downtime_seconds, 1),
         }
     return report
@@ -89,7 +96,7 @@ async def stats_report(
     seen = await exposure(db, monitor, start, now)
     grouped: dict[datetime, list[Any]] = {}
     for row in rows:
-        bucket = start + ((row.bucket_start - start) // step) * step
+        bucket = start + ((row[0] - start) // step) * step
         grouped.setdefault(bucket, []).append(row)
     buckets = [_bucket(monitor, at, step, grouped.get(at, []), seen, now) for at in _steps(start, now, step)]
     total = _combine(rows)
@@ -125,16 +132,24 @@ def _bucket(
     monitor: Monitor, at: datetime, step: timedelta, rows: list[Any], seen: Exposure, now: datetime
 ) -> dict[str, Any]:
     end = min(at + step, now)
-    figure = uptime(
-        start=at, end=end, monitored_from=monitor.created_at,
-        outages=seen.outages, excluded=seen.excluded,
-    )  # fmt: skip
+    begin = max(at, monitor.created_at)
+    touched = any(s < end and e > at for s, e in seen.outages) or any(
+        s < end and e > at for s, e in seen.excluded
+    )
+    if touched or begin >= end:
+        figure = uptime(
+            start=at, end=end, monitored_from=monitor.created_at,
+            outages=seen.outages, excluded=seen.excluded,
+        )  # fmt: skip
+        percent = figure.uptime_percent
+        excluded = total_seconds(clip(seen.excluded, at, end))
+        monitored = total_seconds(subtract([(begin, end)], seen.excluded)) if begin < end else 0.0
+    else:  # the common case: nothing happened in this bucket, no interval arithmetic needed
+        percent, excluded, monitored = 100.0, 0.0, (end - begin).total_seconds()
     total = _combine(rows)
-    excluded = total_seconds(clip(seen.excluded, at, end))
-    monitored = total_seconds(subtract([(max(at, monitor.created_at), end)], seen.excluded))
     return {
         "start": at,
-        "uptime": figure.uptime_percent,
+        "uptime": percent,
         "checks": total["checks"],
         "failures": total["failures"],
         "excluded_seconds": round(excluded, 1),
@@ -147,25 +162,19 @@ def _bucket(
     }
 
 
-def _combine(rows: list[Any] | Any) -> dict[str, Any]:
-    total: dict[str, Any] = {"checks": 0, "failures": 0, "response_count": 0, "response_sum": 0.0,
-                             "response_min": None, "response_max": None}  # fmt: skip
-    for name in ("dns", "connect", "tls", "ttfb"):
-        total[f"{name}_sum"] = 0.0
-        total[f"{name}_count"] = 0
-    histogram = [0] * BUCKETS
-    for row in rows:
-        for name in list(total):
-            value = getattr(row, name)
-            if name in ("response_min", "response_max"):
-                if value is not None:
-                    pick = min if name == "response_min" else max
-                    total[name] = value if total[name] is None else pick(total[name], value)
-            else:
-                total[name] += value
-        for index in range(BUCKETS):
-            histogram[index] += getattr(row, f"h{index:02d}")
-    total["histogram"] = histogram
+_MIN = VALUE_COLUMNS.index("response_min")
+_MAX = VALUE_COLUMNS.index("response_max")
+
+
+def _combine(rows: Sequence[Any]) -> dict[str, Any]:
+    """Add up bucket rows (tuples: bucket_start, then VALUE_COLUMNS) column by column."""
+    columns = list(zip(*(row[1:] for row in rows), strict=True)) if rows else [() for _ in VALUE_COLUMNS]
+    total: dict[str, Any] = {name: sum(columns[i]) for i, name in enumerate(SUM_COLUMNS)}
+    lows = [v for v in columns[_MIN] if v is not None]
+    highs = [v for v in columns[_MAX] if v is not None]
+    total["response_min"] = min(lows) if lows else None
+    total["response_max"] = max(highs) if highs else None
+    total["histogram"] = [total[name] for name in HISTOGRAM_COLUMNS]
     return total
 
 

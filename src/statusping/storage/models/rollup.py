@@ -56,9 +56,14 @@ class RollupColumns:
     h15: Mapped[int] = mapped_column(default=0)
 
 
+# On SQLite the primary key is the table (WITHOUT ROWID): each monitor's buckets are stored together,
+# so a year's scan reads a few hundred pages instead of one page per bucket, and no separate key
+# index is kept. PostgreSQL ignores the option.
 class HourlyRollup(RollupColumns, Base):
     __tablename__ = "rollups_hourly"
+    __table_args__ = {"sqlite_with_rowid": False}
 
 
 class DailyRollup(RollupColumns, Base):
     __tablename__ = "rollups_daily"
+    __table_args__ = {"sqlite_with_rowid": False}

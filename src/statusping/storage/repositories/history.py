@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, select
@@ -85,12 +85,40 @@ class HistoryRepository:
         ).one()
         return dict(row._mapping)
 
+    async def window_sums(
+        self, monitor_id: uuid.UUID, start: datetime, end: datetime
+    ) -> tuple[int, float, int]:
+        """(checks, response_sum, response_count) over [start, end): whole days from the daily
+        buckets, the partial days at either edge from the hourly ones — at most ~48 hourly rows and
+        one daily row per day, instead of 24 hourly rows per day."""
+        hourly, daily = ROLLUP_TABLES["hourly"], ROLLUP_TABLES["daily"]
+        first_hour = start.replace(minute=0, second=0, microsecond=0)
+        first_day = (start + _DAY - _TICK).replace(hour=0, minute=0, second=0, microsecond=0)
+        last_day = end.replace(hour=0, minute=0, second=0, microsecond=0)
+        if first_day >= last_day:
+            first_day = last_day = end  # no whole day inside: hours only
+        wanted = ("checks", "response_sum", "response_count")
+        edges = select(*(hourly.c[n] for n in wanted)).where(
+            hourly.c.monitor_id == monitor_id,
+            ((hourly.c.bucket_start >= first_hour) & (hourly.c.bucket_start < first_day))
+            | ((hourly.c.bucket_start >= last_day) & (hourly.c.bucket_start < end)),
+        )
+        middle = select(*(daily.c[n] for n in wanted)).where(
+            daily.c.monitor_id == monitor_id,
+            daily.c.bucket_start >= first_day,
+            daily.c.bucket_start < last_day,
+        )
+        parts = edges.union_all(middle).subquery()
+        row = (await self.db.execute(select(*(func.coalesce(func.sum(parts.c[n]), 0) for n in wanted)))).one()
+        return int(row[0]), float(row[1]), int(row[2])
+
     async def rollup_rows(
         self, table: Table, monitor_id: uuid.UUID, start: datetime, end: datetime
     ) -> Sequence[Any]:
+        """Bucket rows as plain tuples: ``bucket_start`` then ``VALUE_COLUMNS`` in order."""
         return (
             await self.db.execute(
-                select(table)
+                select(table.c.bucket_start, *(table.c[n] for n in VALUE_COLUMNS))
                 .where(
                     table.c.monitor_id == monitor_id,
                     table.c.bucket_start >= start,
@@ -135,6 +163,11 @@ class HistoryRepository:
             select(MonitorPause).where(MonitorPause.monitor_id == monitor_id, MonitorPause.ended_at.is_(None))
         )
 
+
+_DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)
+# The aggregate columns in a fixed order, so rows can be summed as tuples (hot in the stats API).
+VALUE_COLUMNS: tuple[str, ...] = (*SUM_COLUMNS, "response_min", "response_max")
 
 _ZERO_ROW: dict[str, Any] = dict.fromkeys(SUM_COLUMNS, 0) | {
     "response_min": None,

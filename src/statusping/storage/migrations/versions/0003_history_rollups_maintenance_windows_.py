@@ -104,6 +104,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("monitor_id", "region", "bucket_start", name=op.f("pk_rollups_daily")),
+        # SQLite: the key is the table, so one monitor's buckets sit together and no rowid index is kept.
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "rollups_hourly",
@@ -148,6 +150,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("monitor_id", "region", "bucket_start", name=op.f("pk_rollups_hourly")),
+        # SQLite: the key is the table, so one monitor's buckets sit together and no rowid index is kept.
+        sqlite_with_rowid=False,
     )
 
 
