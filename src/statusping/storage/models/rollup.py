@@ -61,9 +61,9 @@ class RollupColumns:
 # index is kept. PostgreSQL ignores the option.
 class HourlyRollup(RollupColumns, Base):
     __tablename__ = "rollups_hourly"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class DailyRollup(RollupColumns, Base):
     __tablename__ = "rollups_daily"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
