@@ -21,7 +21,7 @@ from typing import Any
 
 from statusping.domain.checks import CheckOutcome, ErrorKind, StatusSet, Timings, status_error
 from statusping.domain.rollups import DAY, HOUR, floor_to, increments, split_by_bucket
-from statusping.engine.http import timeout_message
+from statusping.engine.failures import timeout_message
 from statusping.engine.recorder import Observation, result_row
 from statusping.storage.models import CheckResult, HourlyRollup
 from statusping.storage.repositories.history import SUM_COLUMNS
