@@ -15,7 +15,7 @@ One command (``make bench-history``, or ``python bench/history.py --help``). In 
    hour by hour, as the engine writes them;
 4. measures bytes on disk (split raw vs rollups) and the latency (p50/p95 of ``--samples`` calls on
    random monitors) of ``services.statistics.uptime_report`` and ``stats_report`` for every window, the
-   bare ``rollup_totals`` they run, and beside them a primary-key lookup of a monitor (through the ORM
+   bare ``window_sums`` they run, and beside them a primary-key lookup of a monitor (through the ORM
    session and as a bare Core select) — printing each query's p95 as a ratio to the lookup's.
 """
 
@@ -77,7 +77,7 @@ def stats_name(window: Window) -> str:
 
 
 def totals_name(window: Window) -> str:
-    return f"  rollup_totals {window.value} (hourly)"
+    return f"  window_sums {window.value} (uptime's SQL)"
 
 
 API_QUERIES = [UPTIME, *(stats_name(w) for w in Window)]
@@ -91,7 +91,7 @@ Op = Callable[[AsyncSession, Monitor, datetime], Awaitable[Any]]
 def operations() -> dict[str, tuple[bool, Op]]:
     """name → (needs the monitor loaded first, the call). Each runs in its own session, as a request."""
     table = Monitor.__table__
-    hourly, daily = ROLLUP_TABLES["hourly"], ROLLUP_TABLES["daily"]
+    daily = ROLLUP_TABLES["daily"]
 
     async def pk_orm(db: AsyncSession, m: Monitor, now: datetime) -> Any:
         return await db.get(Monitor, m.id)
@@ -110,8 +110,7 @@ def operations() -> dict[str, tuple[bool, Op]]:
 
     def totals(window: Window) -> Op:
         async def run(db: AsyncSession, m: Monitor, now: datetime) -> Any:
-            start = floor_to(now - window.duration, HOUR)
-            return await HistoryRepository(db).rollup_totals(hourly, m.id, start, now)
+            return await HistoryRepository(db).window_sums(m.id, now - window.duration, now)
 
         return run
 
@@ -121,10 +120,6 @@ def operations() -> dict[str, tuple[bool, Op]]:
 
     async def exposure_year(db: AsyncSession, m: Monitor, now: datetime) -> Any:
         return await exposure(db, m, now - Window.YEAR.duration, now)
-
-    async def daily_totals_year(db: AsyncSession, m: Monitor, now: datetime) -> Any:
-        start = floor_to(now - Window.YEAR.duration, HOUR).replace(hour=0)
-        return await HistoryRepository(db).rollup_totals(daily, m.id, start, now)
 
     ops: dict[str, tuple[bool, Op]] = {
         PK_ORM: (False, pk_orm),
@@ -137,7 +132,6 @@ def operations() -> dict[str, tuple[bool, Op]]:
         ops[totals_name(window)] = (True, totals(window))
     ops["  rollup_rows 365d (daily; stats 365d's SQL)"] = (True, rows_year)
     ops["  exposure 365d (incidents, pauses, maintenance)"] = (True, exposure_year)
-    ops["  what-if: rollup_totals 365d on daily"] = (True, daily_totals_year)
     return ops
 
 

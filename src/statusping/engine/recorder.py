@@ -44,7 +44,6 @@ class Recorded:
     monitor_id: uuid.UUID
     result: dict[str, Any]
     transition: Transition | None
-    in_maintenance: bool = False
 
 
 def state_of(monitor: MonitorRow) -> MonitorState:
@@ -98,7 +97,7 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
         transition = await _apply(db, repo, monitor, obs, in_maintenance)
         if transition is not None and transition.kind is TransitionKind.UP:
             downtime.append((monitor.id, transition))
-        recorded.append(Recorded(monitor.id, row, transition, in_maintenance))
+        recorded.append(Recorded(monitor.id, row, transition))
         if not in_maintenance:  # a planned window sends no alerts
             alerts.append(AlertInput(monitor, obs.outcome, transition, obs.checked_at))
     results = [r.result for r in recorded]

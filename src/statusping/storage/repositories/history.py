@@ -68,23 +68,6 @@ class HistoryRepository:
         full = [{**_ZERO_ROW, **row} for row in rows]
         await self.db.execute(statement, full)
 
-    async def rollup_totals(
-        self, table: Table, monitor_id: uuid.UUID, start: datetime, end: datetime
-    ) -> dict[str, Any]:
-        columns = [func.coalesce(func.sum(table.c[name]), 0).label(name) for name in SUM_COLUMNS]
-        columns += [func.min(table.c.response_min).label("response_min")]
-        columns += [func.max(table.c.response_max).label("response_max")]
-        row = (
-            await self.db.execute(
-                select(*columns).where(
-                    table.c.monitor_id == monitor_id,
-                    table.c.bucket_start >= start,
-                    table.c.bucket_start < end,
-                )
-            )
-        ).one()
-        return dict(row._mapping)
-
     async def window_sums(
         self, monitor_id: uuid.UUID, start: datetime, end: datetime
     ) -> tuple[int, float, int]:
