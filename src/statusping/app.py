@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from statusping import __version__
 from statusping.config import Settings
+from statusping.engine.background import BackgroundLoop
 from statusping.engine.http import HttpClient
 from statusping.engine.setup import engine_options, target_policy
 from statusping.engine.worker import Engine
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
         app.state.http_client = http_client = HttpClient(target_policy(settings))
         await http_client.start()
         app.state.check_engine = None
-        background: list[tuple[Engine | Dispatcher, asyncio.Task[None]]] = []
+        background: list[tuple[BackgroundLoop, asyncio.Task[None]]] = []
         if engine:
             # `serve` embeds what `statusping worker` runs: the checks and the alert deliveries.
             check_engine = Engine(app.state.sessionmaker, http_client, engine_options(settings))

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
-import socket
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -22,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
+from statusping.engine.background import BackgroundLoop
 from statusping.engine.http import HttpClient
 from statusping.engine.recorder import Observation, record
 from statusping.engine.retention import RetentionRules, prune
@@ -33,10 +31,6 @@ log = logging.getLogger(__name__)
 
 SQLITE_ENGINE_LEASE = "engine:sqlite"
 SINGLETON_TTL = timedelta(seconds=30)
-
-
-def new_owner_id() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -68,7 +62,7 @@ class EngineStats:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-class Engine:
+class Engine(BackgroundLoop):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -77,18 +71,13 @@ class Engine:
         *,
         owner: str | None = None,
     ) -> None:
-        self.sessionmaker = sessionmaker
+        super().__init__(sessionmaker, owner=owner)
         self.client = client
         self.options = options or EngineOptions()
-        self.owner = owner or new_owner_id()
         self.stats = EngineStats()
         self._pending: list[Observation] = []
         self._flush_now = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
-        self._stop = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stop.set()
 
     async def run(self) -> None:
         log.info("engine %s starting (region %s)", self.owner, self.options.region)
@@ -215,17 +204,6 @@ class Engine:
                 return
             log.info("another engine runs on this SQLite database; waiting")
             await self._sleep(SINGLETON_TTL.total_seconds() / 3)
-
-    # Helpers ----------------------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self):  # type: ignore[no-untyped-def]
-        async with self.sessionmaker() as db, db.begin():
-            yield db
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
 
 
 def missed_heartbeat(claim: Claim) -> CheckOutcome:

@@ -11,10 +11,8 @@ a refused address) stops at once and shows in ``GET /api/v1/notifications``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,8 +20,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from statusping.config import Settings
+from statusping.engine.background import BackgroundLoop
 from statusping.engine.http import HttpClient
-from statusping.engine.worker import new_owner_id
 from statusping.mail import Mailer
 from statusping.notifications.base import Channel, DeliveryError
 from statusping.notifications.message import AlertMessage, build_message
@@ -83,7 +81,7 @@ def message_for(claimed: Claimed, base_url: str) -> AlertMessage:
     return build_message(claimed.event_kind, claimed.payload, base_url, status_now=status)
 
 
-class Dispatcher:
+class Dispatcher(BackgroundLoop):
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -94,16 +92,11 @@ class Dispatcher:
         *,
         owner: str | None = None,
     ) -> None:
-        self.sessionmaker = sessionmaker
+        super().__init__(sessionmaker, owner=owner)
         self.settings = settings
         self.options = options or DispatcherOptions()
-        self.owner = owner or new_owner_id()
         self.channels = build_channels(mailer, http_client, smtp_configured=settings.smtp_configured)
-        self._stop = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
-
-    def stop(self) -> None:
-        self._stop.set()
 
     async def run(self) -> None:
         log.info("dispatcher %s starting", self.owner)
@@ -168,15 +161,6 @@ class Dispatcher:
         except Exception:
             # The lease runs out and the delivery comes due again: sent twice, never lost.
             log.exception("recording delivery %s failed", claimed.delivery_id)
-
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker() as db, db.begin():
-            yield db
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
 
 
 def _ms(started: float) -> float:
