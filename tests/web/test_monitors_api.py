@@ -283,3 +283,37 @@ class TestResultsPaging:
         naive = await client.get(f"{path}?until=2026-01-01T00:00:00")
         assert naive.status_code == 422
         assert (await client.get(f"{path}?limit=0")).status_code == 422
+
+
+class TestCheckNowHoldsNoLock:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, object]:
+        return SELFHOSTED
+
+    async def test_other_requests_go_through_while_a_check_now_waits_on_a_slow_target(
+        self, app: FastAPI, client: httpx.AsyncClient, target: SwitchableTarget
+    ) -> None:
+        import asyncio
+
+        await signup(client)
+        slow = (
+            await client.post("/api/v1/monitors", json=http_monitor(target.url, timeout_seconds=5))
+        ).json()
+        target.delay = 2.0
+        finished: list[str] = []
+
+        async def check() -> None:
+            response = await client.post(f"/api/v1/monitors/{slow['id']}/check")
+            assert response.json()["ok"] is True
+            finished.append("check")
+
+        async def meanwhile() -> None:
+            await asyncio.sleep(0.3)  # the check is now waiting on the target
+            created = await client.post("/api/v1/monitors", json=http_monitor("http://127.0.0.1:9/other"))
+            assert created.status_code == 201
+            assert (await client.get("/api/health")).status_code == 200
+            finished.append("others")
+
+        await asyncio.gather(check(), meanwhile())
+        # A write and a read completed while the check was still waiting on its target.
+        assert finished == ["others", "check"]

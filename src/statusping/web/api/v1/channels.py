@@ -140,6 +140,7 @@ async def test_channel(
     channels = registry.build_channels(
         state.mailer, state.http_client, smtp_configured=settings.smtp_configured
     )
+    await db.commit()  # no transaction (and no SQLite write lock) held while a slow server answers
     attempt = await send_now(channels, channel.kind, channel.config, message)
     repo = OutboxRepository(db)
     _, (delivery,) = repo.add_event(

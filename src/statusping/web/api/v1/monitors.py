@@ -133,6 +133,9 @@ async def check_now(
     """Run one check now, store it and feed the state machine, as a scheduled check would."""
     if monitor.type == MonitorType.HEARTBEAT.value:
         raise InvalidInput("heartbeat monitors are checked by their pings, not on demand", field="type")
+    # End the read transaction before the network wait: on SQLite it holds the write lock, and
+    # a slow target must not stall the engine and every other request for its whole timeout.
+    await db.commit()
     started = now()
     outcome = await run_check(
         MonitorType(monitor.type), monitor.config, monitor.timeout_seconds, request.app.state.http_client
