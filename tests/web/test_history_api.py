@@ -176,6 +176,7 @@ class TestMaintenanceApi:
             ({"ends_at": "2026-01-01T00:00:00Z"}, "ends_at"),
             ({"recurrence": "FREQ=MINUTELY"}, "recurrence"),
             ({"monitor_ids": ["not-a-monitor"]}, "monitor_ids"),
+            ({"monitor_ids": []}, "monitor_ids"),
             ({"title": ""}, "title"),
             ({"starts_at": "yesterday"}, "starts_at"),
         ],
@@ -211,8 +212,16 @@ class TestMaintenanceApi:
         assert start.weekday() == 6  # a Sunday
         assert start > datetime.now(UTC) - timedelta(hours=1)
         assert (end - start) == timedelta(hours=1)
-        changed = await client.patch(f"/api/v1/maintenances/{body['id']}", json={"title": "Backups"})
+        changed = await client.patch(
+            f"/api/v1/maintenances/{body['id']}",
+            json={
+                "title": "Backups",
+                "starts_at": "2026-11-01T04:00:00+02:00",
+                "ends_at": "2026-11-01T05:00:00+02:00",
+            },
+        )
         assert changed.json()["title"] == "Backups"
+        assert changed.json()["starts_at"] == "2026-11-01T02:00:00Z"  # times come back in UTC
         assert (await client.get(f"/api/v1/maintenances/{body['id']}")).status_code == 200
 
     async def test_another_organizations_window_is_404(self, app: Any, client: httpx.AsyncClient) -> None:

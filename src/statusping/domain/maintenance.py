@@ -64,13 +64,15 @@ def normalize_rrule(recurrence: str | None, starts_at: datetime) -> str | None:
     return text.upper()
 
 
-def check_window(starts_at: datetime, ends_at: datetime) -> None:
+def check_window(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
+    """The window's bounds in UTC, once they make sense."""
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise InvalidInput("starts_at and ends_at must carry a time zone", field="starts_at")
     if ends_at <= starts_at:
         raise InvalidInput("ends_at must be after starts_at", field="ends_at")
     if ends_at - starts_at > MAX_DURATION:
         raise InvalidInput("a maintenance window lasts at most 31 days", field="ends_at")
+    return starts_at.astimezone(UTC), ends_at.astimezone(UTC)
 
 
 def active_for(windows: Iterable[Window], monitor_id: str, moment: datetime) -> bool:

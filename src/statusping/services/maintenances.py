@@ -26,6 +26,10 @@ def check_plan(org: Organization, policy: Policy) -> None:
 async def _check_monitor_ids(db: AsyncSession, org: Organization, ids: list[str] | None) -> list[str] | None:
     if ids is None:
         return None
+    if not ids:
+        raise InvalidInput(
+            "monitor_ids must list at least one monitor, or be null for all", field="monitor_ids"
+        )
     keys = []
     for text in ids:
         try:
@@ -46,7 +50,7 @@ async def create(
 ) -> Maintenance:
     check_plan(org, policy)
     starts_at, ends_at = fields["starts_at"], fields["ends_at"]
-    check_window(starts_at, ends_at)
+    starts_at, ends_at = check_window(starts_at, ends_at)
     maintenance = Maintenance(
         organization_id=org.id,
         title=_title(fields.get("title")),
@@ -67,7 +71,7 @@ async def update(
     check_plan(org, policy)
     starts_at = fields.get("starts_at") or maintenance.starts_at
     ends_at = fields.get("ends_at") or maintenance.ends_at
-    check_window(starts_at, ends_at)
+    starts_at, ends_at = check_window(starts_at, ends_at)
     if "title" in fields:
         maintenance.title = _title(fields["title"])
     maintenance.starts_at, maintenance.ends_at = starts_at, ends_at
