@@ -392,3 +392,15 @@ async def test_the_dashboard_lists_the_organizations_monitors_with_their_status(
     async with make_client(app) as other:
         await signup(other, organization="Other Org")
         assert "Checkout API" not in (await other.get("/dashboard")).text
+
+
+class TestSelfHostedDashboard:
+    @pytest.fixture
+    def settings_overrides(self, smtp_sink: SmtpSink) -> dict[str, object]:
+        return {"mode": "selfhosted"}
+
+    async def test_it_shows_self_hosted_instead_of_a_plan(self, client: httpx.AsyncClient) -> None:
+        await signup(client)
+        page = (await client.get("/dashboard")).text
+        assert "self-hosted" in page
+        assert "free plan" not in page

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from statusping.config import Mode
 from statusping.domain.maintenance import active_for
 from statusping.domain.monitors import MonitorType, target_of
 from statusping.engine.recorder import windows_by_org
@@ -46,6 +47,8 @@ async def dashboard(request: Request, account: OptionalAccount, db: Db, settings
             "status_page_url": f"{settings.base_url}/s/{slug}",
             "monitors": shown,
             "monitor_total": await monitors.count(org.id),
+            # Self-hosted installs have every feature; a "free plan" badge there would mislead.
+            "selfhosted": settings.mode is Mode.SELFHOSTED,
         },
         account=account,
     )
