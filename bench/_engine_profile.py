@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-# py-spy frames look like "record (statusping/engine/recorder.py:77)"; --threads adds a thread frame.
+# py-spy frames look like "record (statusping/services/recording.py:77)"; --threads adds a thread frame.
 _FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")
 PACKAGES = (
     ("statusping", "statusping"),

@@ -84,8 +84,8 @@ async def _bare_get(host: str, port: int) -> bool:
 
 async def _make_aiohttp_get(host: str, port: int) -> tuple[Callable[[], Awaitable[bool]], Any]:
     from statusping.domain.monitors import MonitorType, normalize_config
-    from statusping.engine.http import HttpClient, TargetPolicy
     from statusping.engine.runners import run_check
+    from statusping.outbound.http import HttpClient, TargetPolicy
 
     config = normalize_config(MonitorType.HTTP, {"url": f"http://{host}:{port}/"}, allow_private=True)
     client = HttpClient(TargetPolicy(allow_private=True))

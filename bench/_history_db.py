@@ -41,7 +41,7 @@ from _history_gen import (
     sum_values,
 )
 from statusping.domain.rollups import DAY, HOUR, floor_to
-from statusping.engine.recorder import Observation, record
+from statusping.services.recording import Observation, record
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.models import CheckResult, DailyRollup, HourlyRollup, Incident, Monitor, Organization
 

@@ -1,6 +1,6 @@
 """Generated history rows, equal in shape and arithmetic to what the write path stores after retention.
 
-Every value goes through the code the write path uses: a raw row is ``engine.recorder.result_row`` of a
+Every value goes through the code the write path uses: a raw row is ``services.recording.result_row`` of a
 real ``CheckOutcome`` (made once per monitor into a pool, then stamped with each check's time), an
 hourly bucket is ``domain.rollups.increments`` over simulated checks (a pool of whole-hour templates per
 monitor, and a fresh simulation for every hour an outage touches), downtime is
@@ -21,8 +21,8 @@ from typing import Any
 
 from statusping.domain.checks import CheckOutcome, ErrorKind, StatusSet, Timings, status_error
 from statusping.domain.rollups import DAY, HOUR, floor_to, increments, split_by_bucket
-from statusping.engine.failures import timeout_message
-from statusping.engine.recorder import Observation, result_row
+from statusping.outbound.failures import timeout_message
+from statusping.services.recording import Observation, result_row
 from statusping.storage.models import CheckResult, HourlyRollup
 from statusping.storage.repositories.history import SUM_COLUMNS
 

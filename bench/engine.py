@@ -81,8 +81,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def _run_engine(conn: Connection, db: BenchDatabase, args: dict[str, Any]) -> EngineResult:
-    from statusping.engine.http import HttpClient, TargetPolicy
     from statusping.engine.worker import Engine, EngineOptions
+    from statusping.outbound.http import HttpClient, TargetPolicy
     from statusping.storage.db import create_engine, create_sessionmaker
 
     db_engine = create_engine(db.url)

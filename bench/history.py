@@ -5,7 +5,7 @@ One command (``make bench-history``, or ``python bench/history.py --help``). In 
 1. creates a fresh database (SQLite in a temp dir, or ``--postgres`` for a throwaway PostgreSQL
    database), migrates it with the real migrations and seeds N http monitors at 30 s in one
    organization on the business plan (365 days of history), created 400 days ago;
-2. validates the generator once: runs the real ``engine.recorder.record`` for one monitor over three
+2. validates the generator once: runs the real ``services.recording.record`` for one monitor over three
    hours (360 observations with blips and a confirmed outage), recomputes that monitor's hourly and
    daily buckets from its stored results with the generator's arithmetic (must match exactly), and
    compares every column's shape with the same hours generated for a second monitor; then removes both;

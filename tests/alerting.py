@@ -17,8 +17,8 @@ from aiohttp import web
 from fastapi import FastAPI
 
 from statusping.domain.checks import CheckOutcome
-from statusping.engine.recorder import Observation, record
 from statusping.notifications.dispatcher import Dispatcher, DispatcherOptions
+from statusping.services.recording import Observation, record
 
 FAST = DispatcherOptions(poll_interval=0.05, backoff_base=0.2, backoff_max=1.0, lease=timedelta(seconds=30))
 

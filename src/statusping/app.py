@@ -12,13 +12,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from statusping import __version__
+from statusping.background import BackgroundLoop
 from statusping.config import Settings
-from statusping.engine.background import BackgroundLoop
-from statusping.engine.http import HttpClient
 from statusping.engine.setup import engine_options, target_policy
 from statusping.engine.worker import Engine
 from statusping.mail import Mailer
 from statusping.notifications.dispatcher import Dispatcher
+from statusping.outbound.http import HttpClient
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
 from statusping.web.api.health import router as health_router

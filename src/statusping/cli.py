@@ -94,11 +94,11 @@ def worker(region: str | None) -> None:
 async def _run_worker(settings: Settings) -> None:
     import signal
 
-    from statusping.engine.http import HttpClient
     from statusping.engine.setup import engine_options, target_policy
     from statusping.engine.worker import Engine
     from statusping.mail import Mailer
     from statusping.notifications.dispatcher import Dispatcher
+    from statusping.outbound.http import HttpClient
 
     engine = create_engine(settings.database_url)
     await upgrade(engine)

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from statusping.engine.http import HttpClient, TargetPolicy
+from statusping.outbound.http import HttpClient, TargetPolicy
 
 
 @asynccontextmanager

@@ -8,8 +8,8 @@ import pytest
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_dns
-from statusping.engine.http import HttpClient
 from statusping.engine.runners import run_check
+from statusping.outbound.http import HttpClient
 from tests.engine.servers import DnsServer, dns_server
 
 

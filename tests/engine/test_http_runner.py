@@ -12,8 +12,8 @@ import pytest
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_http
-from statusping.engine.http import HttpClient
 from statusping.engine.runners import run_check
+from statusping.outbound.http import HttpClient
 from tests.engine.servers import (
     BIG_BODY_BYTES,
     CA_NAME,

@@ -15,8 +15,8 @@ import pytest
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_dns, normalize_http, normalize_tcp
-from statusping.engine.http import HttpClient, TargetPolicy
 from statusping.engine.runners import run_check
+from statusping.outbound.http import HttpClient, TargetPolicy
 from tests.engine.conftest import running_client
 from tests.engine.servers import WebTarget, dns_server, web_target
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType, normalize_tcp
-from statusping.engine.http import HttpClient
 from statusping.engine.runners import run_check
+from statusping.outbound.http import HttpClient
 from tests.engine.servers import closed_port, full_backlog_port, silent_server
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from statusping.config import Mode, Settings
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, PlanKey
-from statusping.engine.http import TargetPolicy
 from statusping.engine.retention import RetentionRules
 from statusping.engine.worker import EngineOptions
+from statusping.outbound.http import TargetPolicy
 
 
 def target_policy(settings: Settings) -> TargetPolicy:

@@ -17,14 +17,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from statusping.background import BackgroundLoop
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
-from statusping.engine.background import BackgroundLoop
-from statusping.engine.http import HttpClient
-from statusping.engine.recorder import Observation, record
 from statusping.engine.retention import RetentionRules, prune
 from statusping.engine.runners import run_check
 from statusping.engine.scheduler import Claim, claim_due, spread_backlog
+from statusping.outbound.http import HttpClient
+from statusping.services.recording import Observation, record
 from statusping.storage.repositories.leases import LeaseRepository
 
 log = logging.getLogger(__name__)

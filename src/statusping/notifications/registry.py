@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusping.domain.errors import InvalidInput
-from statusping.engine.http import HttpClient
 from statusping.mail import Mailer
 from statusping.notifications.apprise import config as apprise_config
 from statusping.notifications.apprise.channel import AppriseChannel
@@ -19,6 +18,7 @@ from statusping.notifications.email import config as email_config
 from statusping.notifications.email.channel import EmailChannel
 from statusping.notifications.webhook import config as webhook_config
 from statusping.notifications.webhook.channel import WebhookChannel
+from statusping.outbound.http import HttpClient
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.errors import NotFound
-from statusping.engine.recorder import Observation, record
+from statusping.services.recording import Observation, record
 from statusping.storage.repositories.monitors import MonitorRepository
 
 

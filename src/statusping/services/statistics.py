@@ -14,7 +14,7 @@ from statusping.domain.latency import percentile
 from statusping.domain.maintenance import spans_for
 from statusping.domain.rollups import DAY, HOUR, floor_to
 from statusping.domain.uptime import Window, mean_time_to_recovery, uptime, window_allowed
-from statusping.engine.recorder import windows_by_org
+from statusping.services.recording import windows_by_org
 from statusping.storage.models import Monitor
 from statusping.storage.models.rollup import HISTOGRAM_COLUMNS
 from statusping.storage.repositories.history import (

@@ -13,11 +13,11 @@ from typing import Any
 
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
-from statusping.engine.failures import timeout_message
-from statusping.engine.http import HttpClient
 from statusping.engine.runners.dns import run_dns
 from statusping.engine.runners.http import run_http
 from statusping.engine.runners.tcp import run_tcp
+from statusping.outbound.failures import timeout_message
+from statusping.outbound.http import HttpClient
 
 log = logging.getLogger(__name__)
 

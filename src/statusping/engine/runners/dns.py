@@ -19,8 +19,8 @@ import dns.rdtypes.mxbase
 import dns.resolver
 
 from statusping.domain.checks import CheckOutcome, ErrorKind, Timings
-from statusping.engine.failures import timeout_message
-from statusping.engine.http import HttpClient
+from statusping.outbound.failures import timeout_message
+from statusping.outbound.http import HttpClient
 
 _SHOWN_ANSWERS = 5
 

@@ -19,7 +19,7 @@ from statusping.domain.checks import (
     json_expectation_error,
     status_error,
 )
-from statusping.engine.http import FetchError, HttpClient, HttpRequest, PeerCertificate
+from statusping.outbound.http import FetchError, HttpClient, HttpRequest, PeerCertificate
 
 BODY_CAP = 1024 * 1024
 _CAP_TEXT = "1 MiB"

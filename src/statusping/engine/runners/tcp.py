@@ -11,8 +11,8 @@ import aiohappyeyeballs
 
 from statusping.domain.checks import CheckOutcome, ErrorKind, Timings
 from statusping.domain.targets import literal_ip
-from statusping.engine.failures import connection_message, dns_failure_message, timeout_message
-from statusping.engine.http import HttpClient
+from statusping.outbound.failures import connection_message, dns_failure_message, timeout_message
+from statusping.outbound.http import HttpClient
 
 
 async def run_tcp(config: dict[str, Any], timeout_seconds: float, client: HttpClient) -> CheckOutcome:

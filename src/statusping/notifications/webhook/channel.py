@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from statusping.domain.checks import ErrorKind
-from statusping.engine.http import FetchError, HttpClient, HttpRequest
 from statusping.notifications.base import DeliveryError, http_status_error
 from statusping.notifications.message import AlertMessage
+from statusping.outbound.http import FetchError, HttpClient, HttpRequest
 
 TIMEOUT_SECONDS = 10.0
 SIGNATURE_HEADER = "X-StatusPing-Signature"

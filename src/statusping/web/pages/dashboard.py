@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from statusping.config import Mode
 from statusping.domain.maintenance import active_for
 from statusping.domain.monitors import MonitorType, target_of
-from statusping.engine.recorder import windows_by_org
+from statusping.services.recording import windows_by_org
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.api.v1.monitor_schemas import shown_status

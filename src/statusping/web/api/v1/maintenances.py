@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.domain.errors import NotFound
 from statusping.domain.maintenance import Window
-from statusping.engine.recorder import as_window
 from statusping.services import maintenances as service
+from statusping.services.recording import as_window
 from statusping.storage.models import Maintenance
 from statusping.web.deps import CurrentAccount, Db, SettingsDep, Writer, now
 from statusping.web.policy import policy_of

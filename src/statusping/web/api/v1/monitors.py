@@ -14,11 +14,11 @@ from statusping.domain.maintenance import active_for
 from statusping.domain.monitors import MonitorType
 from statusping.domain.plans import PLANS, get_plan
 from statusping.domain.uptime import Window, window_allowed
-from statusping.engine.recorder import Observation, record, result_row, windows_by_org
 from statusping.engine.runners import run_check
 from statusping.services import channels as alerting
 from statusping.services import monitors as service
 from statusping.services import statistics
+from statusping.services.recording import Observation, record, result_row, windows_by_org
 from statusping.storage.models import Monitor
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.api.v1.monitor_schemas import (

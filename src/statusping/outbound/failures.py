@@ -14,7 +14,7 @@ import aiohttp
 from statusping.domain.checks import ErrorKind
 
 if TYPE_CHECKING:
-    from statusping.engine.http import PeerCertificate
+    from statusping.outbound.http import PeerCertificate
 
 _NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 

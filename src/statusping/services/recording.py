@@ -20,7 +20,7 @@ from statusping.domain.maintenance import active_for
 from statusping.domain.rollups import DAY, HOUR, increments, split_by_bucket
 from statusping.domain.schedule import next_check_at
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
-from statusping.engine.alerting import AlertInput, enqueue_alerts
+from statusping.services.alert_outbox import AlertInput, enqueue_alerts
 from statusping.storage.models import Incident, Maintenance
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository, MonitorRow

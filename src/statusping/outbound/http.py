@@ -5,7 +5,7 @@ connects (so neither DNS rebinding nor a redirect can slip past a check made ear
 connection per request (a pooled socket hides a dead listener and makes connect/TLS timings lie),
 manual redirects with a cap and an allowed-scheme list, the deadline, the timing breakdown, the peer
 certificate, and turning client exceptions into our ``error_kind`` vocabulary (worded in
-``engine/failures.py``).
+``outbound/failures.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from yarl import URL
 from statusping import __version__
 from statusping.domain.checks import ErrorKind, Timings
 from statusping.domain.targets import blocked_reason
-from statusping.engine.failures import (
+from statusping.outbound.failures import (
     TargetBlocked,
     certificate_message,
     describe_failure,
