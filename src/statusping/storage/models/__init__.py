@@ -20,6 +20,7 @@ from statusping.storage.models.password_reset import PasswordResetToken
 from statusping.storage.models.rollup import DailyRollup, HourlyRollup
 from statusping.storage.models.session import UserSession
 from statusping.storage.models.status_page import StatusPage
+from statusping.storage.models.status_page_component import StatusPageComponent
 from statusping.storage.models.user import User
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Organization",
     "PasswordResetToken",
     "StatusPage",
+    "StatusPageComponent",
     "User",
     "UserSession",
 ]

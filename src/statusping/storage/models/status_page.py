@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,3 +19,5 @@ class StatusPage(UuidPk, CreatedAt, Base):
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str | None] = mapped_column(Text)
     show_powered_by: Mapped[bool] = mapped_column(default=True)
+    # Last edit of the page itself (title, description, components); None until the first edit.
+    updated_at: Mapped[datetime | None]
