@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -86,14 +87,16 @@ async def test_a_recovery_email_gives_the_downtime(settings: Settings, smtp_sink
     assert "Downtime: 12 min" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
-async def test_email_without_smtp_configured_fails_for_a_retry_rather_than_pretending(
-    settings: Settings,
+async def test_email_without_smtp_configured_is_written_to_the_log_and_counts_as_delivered(
+    settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with pytest.raises(DeliveryError) as caught:
-        await EmailChannel(Mailer(settings), smtp_configured=False).send(
+    without_smtp = settings.model_copy(update={"smtp_host": None})
+    with caplog.at_level(logging.WARNING, logger="statusping.mail"):
+        await EmailChannel(Mailer(without_smtp), smtp_configured=False).send(
             down_message(), {"to": ["a@example.com"]}
         )
-    assert not caught.value.permanent
+    assert "To: a@example.com" in caplog.text
+    assert "Checkout API" in caplog.text
 
 
 async def test_a_webhook_posts_the_json_payload_signed_with_the_secret(
@@ -142,7 +145,7 @@ async def test_a_webhook_to_a_private_address_is_refused_in_saas_mode_at_connect
 
 async def test_apprise_delivers_through_its_json_service_to_a_real_receiver(receiver: Receiver) -> None:
     url = f"json://127.0.0.1:{receiver.port}/apprise"
-    await AppriseChannel().send(down_message(), {"url": url})
+    await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url})
     (request,) = await receiver.wait_for(1)
     assert request.path == "/apprise"
     body = request.json()
@@ -155,8 +158,8 @@ async def test_apprise_gives_up_at_once_on_a_404_and_retries_a_500(receiver: Rec
     url = f"json://127.0.0.1:{receiver.port}/apprise"
     receiver.statuses = [404, 500]
     with pytest.raises(DeliveryError) as gone:
-        await AppriseChannel().send(down_message(), {"url": url})
+        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url})
     assert gone.value.permanent
     with pytest.raises(DeliveryError) as busy:
-        await AppriseChannel().send(down_message(), {"url": url})
+        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url})
     assert not busy.value.permanent

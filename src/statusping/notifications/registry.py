@@ -72,5 +72,5 @@ def build_channels(mailer: Mailer, client: HttpClient, *, smtp_configured: bool)
     return {
         "email": EmailChannel(mailer, smtp_configured=smtp_configured),
         "webhook": WebhookChannel(client),
-        "apprise": AppriseChannel(),
+        "apprise": AppriseChannel(client.policy),
     }

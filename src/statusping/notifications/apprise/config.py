@@ -10,12 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from statusping.domain.errors import InvalidInput
-from statusping.domain.monitors import check_host_allowed
+from statusping.notifications.apprise import hosted
 from statusping.notifications.apprise.library import apprise
 
 MAX_URL_LENGTH = 2048
-# Services that act on the host StatusPing runs on, not on a remote service: no use in saas mode.
-LOCAL_SCHEMES = frozenset({"syslog", "dbus", "kde", "qt", "glib", "gnome", "macosx", "windows"})
 
 
 def validate(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
@@ -34,12 +32,11 @@ def validate(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
             field="config.url",
         )
     if not allow_private:
-        scheme = url.split("://", 1)[0].lower()
-        if scheme in LOCAL_SCHEMES:
-            raise InvalidInput(f"config.url: {scheme}:// notifies this server, not you", field="config.url")
-        host = getattr(plugin, "host", None)
-        if isinstance(host, str) and host:
-            check_host_allowed(host, allow_private=False, field="config.url")
+        # Hosted: only services whose address is fixed by the plugin (see hosted.py); a host
+        # taken from the URL (numeric forms, names, smtp= overrides) is never connected to.
+        reason = hosted.refusal(plugin)
+        if reason is not None:
+            raise InvalidInput(f"config.url: {reason}", field="config.url")
     return {"url": url}
 
 
