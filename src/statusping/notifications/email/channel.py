@@ -35,13 +35,15 @@ class EmailChannel:
         self._configured = smtp_configured
 
     async def send(self, message: AlertMessage, config: dict[str, Any]) -> None:
-        if not self._configured:
-            # Not permanent: once the operator sets SMTP up and restarts, queued alerts still go out.
-            raise DeliveryError("SMTP is not configured (set STATUSPING_SMTP_HOST)")
         rendered = render(message)
         email = Email(
             to=tuple(config["to"]), subject=rendered.subject, text=rendered.text, html=rendered.html
         )
+        if not self._configured:
+            # Without SMTP every email goes to the log (README, PRODUCT.md §3), and that log line is
+            # this alert's delivery: retrying for a day would only repeat it.
+            await self._mailer.send(email)
+            return
         try:
             await self._mailer.send(email)
         except aiosmtplib.SMTPRecipientsRefused as exc:

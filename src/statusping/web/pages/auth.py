@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.networks import EmailStr
 
 from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
-from statusping.services import accounts
+from statusping.services import accounts, onboarding
 from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
 from statusping.web.deps import (
     CurrentUser,
@@ -87,6 +87,7 @@ async def signup_submit(
     if not errors:
         try:
             account = await accounts.signup(db, email=email, password=password, org_name=organization)
+            await onboarding.welcome(db, account, now=now())
         except InvalidInput as exc:
             errors[exc.field or "_form"] = exc.detail.capitalize() + "."
         except StatusPingError as exc:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, EmailStr, Field
 
 from statusping.domain.accounts import ORG_NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from statusping.domain.errors import NotAuthenticated
-from statusping.services import accounts
+from statusping.services import accounts, onboarding
 from statusping.web.api.v1.schemas import MeOut
 from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
 from statusping.web.deps import (
@@ -57,6 +57,7 @@ async def signup(
     body: SignupIn, request: Request, response: Response, db: Db, settings: SettingsDep
 ) -> MeOut:
     account = await accounts.signup(db, email=body.email, password=body.password, org_name=body.organization)
+    await onboarding.welcome(db, account, now=now())
     token = await accounts.start_session(
         db,
         account.user,
