@@ -18,6 +18,7 @@ from statusping.domain.monitors import clean_name
 from statusping.domain.plans import PLANS
 from statusping.services.monitors import Policy
 from statusping.storage.models import Channel, Monitor, MonitorAlertState, Organization
+from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.channels import ChannelRepository
 
 MAX_CHANNELS = 100
@@ -49,6 +50,7 @@ async def create_channel(
 ) -> Channel:
     check_kind_allowed(policy, org, kind)
     repo = ChannelRepository(db)
+    await AccountRepository(db).lock_organization(org.id)  # parallel creates count in turn
     if await repo.count(org.id) >= MAX_CHANNELS:
         raise Forbidden(f"an organization may have at most {MAX_CHANNELS} alert channels")
     channel = Channel(

@@ -24,6 +24,7 @@ from statusping.domain.monitors import (
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan
 from statusping.domain.schedule import next_slot
 from statusping.storage.models import Monitor, MonitorPause, Organization
+from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.history import HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository
 
@@ -76,9 +77,13 @@ def _check_plan_features(plan: Plan | None, config: dict[str, Any]) -> None:
         raise Forbidden(f"SSL expiry monitoring is not included in the {plan.title} plan{hint}")
 
 
-async def _check_monitor_quota(repo: MonitorRepository, org: Organization, plan: Plan) -> None:
+async def _check_monitor_quota(db: AsyncSession, org: Organization, plan: Plan) -> None:
     limit = plan.max_monitors
-    if limit is not None and await repo.count(org.id) >= limit:
+    if limit is None:
+        return
+    # Parallel creates must count one after the other, or each sees room for itself.
+    await AccountRepository(db).lock_organization(org.id)
+    if await MonitorRepository(db).count(org.id) >= limit:
         hint = _upgrade_hint(plan, lambda p: p.max_monitors is None or p.max_monitors > limit)
         raise Forbidden(f"the {plan.title} plan allows {limit} monitors{hint}")
 
@@ -86,10 +91,9 @@ async def _check_monitor_quota(repo: MonitorRepository, org: Organization, plan:
 async def create_monitor(
     db: AsyncSession, org: Organization, fields: dict[str, Any], policy: Policy, now: datetime
 ) -> Monitor:
-    repo = MonitorRepository(db)
     plan = policy.plan_of(org)
     if plan is not None:
-        await _check_monitor_quota(repo, org, plan)
+        await _check_monitor_quota(db, org, plan)
     common, config = split_fields(fields)
     monitor_type = MonitorType(common["type"])
     _check_config_fields(monitor_type, config)

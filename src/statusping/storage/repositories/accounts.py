@@ -36,6 +36,13 @@ class AccountRepository:
         page_slugs = await self.db.scalars(select(StatusPage.slug).where(StatusPage.slug.in_(candidates)))
         return set(org_slugs) | set(page_slugs)
 
+    async def lock_organization(self, org_id: uuid.UUID) -> None:
+        """Hold the organization's row until the transaction ends, so that limits counted per
+        organization (count, then insert) take turns instead of all counting the same rows.
+        On SQLite every write transaction is already serialized (BEGIN IMMEDIATE); FOR UPDATE is
+        dropped there and this is a plain read."""
+        await self.db.execute(select(Organization.id).where(Organization.id == org_id).with_for_update())
+
     async def org_by_slug(self, slug: str) -> Organization | None:
         return await self.db.scalar(select(Organization).where(Organization.slug == slug))
 
