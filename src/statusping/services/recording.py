@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from statusping.domain.maintenance import active_for
 from statusping.domain.rollups import DAY, HOUR, increments, split_by_bucket
 from statusping.domain.schedule import next_check_at
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
+from statusping.domain.text import storable_outcome
 from statusping.services.alert_outbox import AlertInput, enqueue_alerts
 from statusping.storage.models import Incident, Maintenance
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
@@ -78,6 +79,9 @@ def _ms(value: float | None) -> float | None:
 
 
 async def record(db: AsyncSession, observations: Sequence[Observation], *, region: str) -> list[Recorded]:
+    # Clean at the edge: a NUL byte, a lone surrogate or a megabyte of error text in one result
+    # must not fail the batch (PostgreSQL refuses NUL, no driver encodes a lone surrogate).
+    observations = [replace(o, outcome=storable_outcome(o.outcome)) for o in observations]
     repo = MonitorRepository(db)
     monitors = await repo.lock_for_recording(list({o.monitor_id for o in observations}))
     maintenance = await windows_by_org(db, {m.organization_id for m in monitors.values()})
