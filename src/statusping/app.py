@@ -21,6 +21,7 @@ from statusping.notifications.dispatcher import Dispatcher
 from statusping.outbound.http import HttpClient
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
+from statusping.supervisor import Supervisor
 from statusping.web.api.health import router as health_router
 from statusping.web.api.v1 import router as api_v1_router
 from statusping.web.errors import install_error_handlers
@@ -50,11 +51,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
         app.state.http_client = http_client = HttpClient(target_policy(settings))
         await http_client.start()
         app.state.check_engine = None
+        # Every background loop of this process runs under it; /api/health reads it.
+        app.state.supervisor = supervisor = Supervisor()
         background: list[tuple[BackgroundLoop, asyncio.Task[None]]] = []
         if engine:
             # `serve` embeds what `statusping worker` runs: the checks and the alert deliveries.
-            check_engine = Engine(app.state.sessionmaker, http_client, engine_options(settings))
-            dispatcher = Dispatcher(app.state.sessionmaker, settings, http_client, app.state.mailer)
+            check_engine = Engine(
+                app.state.sessionmaker, http_client, engine_options(settings), supervisor=supervisor
+            )
+            dispatcher = Dispatcher(
+                app.state.sessionmaker, settings, http_client, app.state.mailer, supervisor=supervisor
+            )
             app.state.check_engine = check_engine
             app.state.dispatcher = dispatcher
             background = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -10,13 +11,17 @@ from typing import TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from statusping.config import Settings
 from statusping.domain.errors import StatusPingError
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
+from statusping.supervisor import INCURABLE, Supervisor, backoff, describe
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _settings() -> Settings:
@@ -82,16 +87,26 @@ def serve(host: str, port: int, no_engine: bool) -> None:
 @main.command()
 @click.option("--region", default=None, help="region label of this engine [default: STATUSPING_REGION]")
 def worker(region: str | None) -> None:
-    """Run the check engine alone; any number may share one PostgreSQL database."""
+    """Run the check engine alone; any number may share one PostgreSQL database.
+
+    Database errors are retried (the loops restart with backoff) for as long as it takes; the worker
+    exits non-zero only on errors no restart can cure, such as a bad configuration.
+    """
     settings = _settings()
     if region:
         settings.region = region
     _configure_logging(settings)
     click.echo(f"StatusPing worker, region {settings.region} (database: {_safe_url(settings)})")
-    asyncio.run(_run_worker(settings))
+    try:
+        failed = asyncio.run(_run_worker(settings))
+    except INCURABLE as exc:
+        raise click.ClickException(f"cannot run: {describe(exc)}") from None
+    if failed:
+        raise click.ClickException(f"cannot run: {failed}")
 
 
-async def _run_worker(settings: Settings) -> None:
+async def _run_worker(settings: Settings) -> str | None:
+    """Run engine and dispatcher until SIGINT/SIGTERM; returns why a loop died, if one did."""
     import signal
 
     from statusping.engine.setup import engine_options, target_policy
@@ -100,26 +115,57 @@ async def _run_worker(settings: Settings) -> None:
     from statusping.notifications.dispatcher import Dispatcher
     from statusping.outbound.http import HttpClient
 
-    engine = create_engine(settings.database_url)
-    await upgrade(engine)
-    client = HttpClient(target_policy(settings))
-    await client.start()
-    sessionmaker = create_sessionmaker(engine)
-    check_engine = Engine(sessionmaker, client, engine_options(settings))
-    dispatcher = Dispatcher(sessionmaker, settings, client, Mailer(settings))
-
-    def stop() -> None:
-        check_engine.stop()
-        dispatcher.stop()
-
+    stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)  # one handler: a second add would replace the first
+        loop.add_signal_handler(sig, stopping.set)  # one handler: a second add would replace the first
+    engine = create_engine(settings.database_url)
+    client = HttpClient(target_policy(settings))
     try:
-        await asyncio.gather(check_engine.run(), dispatcher.run())
+        if not await _upgrade_when_reachable(engine, stopping):
+            return None
+        await client.start()
+        sessionmaker = create_sessionmaker(engine)
+        supervisor = Supervisor()
+        check_engine = Engine(sessionmaker, client, engine_options(settings), supervisor=supervisor)
+        dispatcher = Dispatcher(sessionmaker, settings, client, Mailer(settings), supervisor=supervisor)
+        running = asyncio.gather(check_engine.run(), dispatcher.run())
+        running.add_done_callback(lambda _: stopping.set())
+        # A signal, or a loop that no restart can cure (the supervisor has logged why).
+        await _first(stopping, supervisor.dead)
+        check_engine.stop()
+        dispatcher.stop()
+        await running
+        dead = [f"{name}: {s.last_error}" for name, s in supervisor.loops.items() if s.state == "dead"]
+        return "; ".join(dead) or None
     finally:
         await client.close()
         await engine.dispose()
+
+
+async def _first(*events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
+
+
+async def _upgrade_when_reachable(engine: AsyncEngine, stopping: asyncio.Event) -> bool:
+    """Apply migrations, waiting with backoff while the database cannot be reached; False if stopped."""
+    failures = 0
+    while not stopping.is_set():
+        try:
+            await upgrade(engine)
+            return True
+        except (OSError, TimeoutError, DBAPIError) as exc:
+            failures += 1
+            delay = backoff(failures)
+            log.warning("database not reachable (%s); retrying in %.0f s", describe(exc), delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), delay)
+    return False
 
 
 def _safe_url(settings: Settings) -> str:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     raw_retention_days: int = Field(default=7, ge=1, le=365)
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
+    # A background loop (engine, dispatcher) without progress for this long makes /api/health 503.
+    loop_stall_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     smtp_host: str | None = None
     smtp_port: int = 587

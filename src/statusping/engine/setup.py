@@ -26,6 +26,7 @@ def engine_options(settings: Settings) -> EngineOptions:
         region=settings.region,
         concurrency=settings.engine_concurrency,
         retention=retention_rules(settings),
+        stall_after=settings.loop_stall_seconds,
         # SQLite allows one writer; a second engine would only contend for the lock.
         singleton=settings.is_sqlite,
     )

@@ -3,6 +3,11 @@
 Used embedded in ``statusping serve`` and alone in ``statusping worker``. Any number of engines may
 share one PostgreSQL database (monitors are leased, never double-checked); on SQLite a named lease
 lets only one engine run at a time and the others wait.
+
+Its loops (claim, record, housekeeping, and on SQLite the lease) run under the process's supervisor
+(``statusping.supervisor``): a loop that fails is restarted with backoff, so a transient database
+error never ends monitoring. Results wait for the recorder in a bounded queue; when recording falls
+behind, claiming waits. A stop drains for at most ``shutdown_grace`` seconds.
 """
 
 from __future__ import annotations
@@ -20,17 +25,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from statusping.background import BackgroundLoop
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
-from statusping.engine.retention import RetentionRules, prune
+from statusping.engine.batches import BatchRecorder
+from statusping.engine.retention import RETENTION_LEASE, RetentionRules, prune
 from statusping.engine.runners import run_check
 from statusping.engine.scheduler import Claim, claim_due, spread_backlog
 from statusping.outbound.http import HttpClient
-from statusping.services.recording import Observation, record
+from statusping.services.recording import Observation
 from statusping.storage.repositories.leases import LeaseRepository
+from statusping.supervisor import Loop, LoopSpec, Supervisor, describe
 
 log = logging.getLogger(__name__)
 
 SQLITE_ENGINE_LEASE = "engine:sqlite"
 SINGLETON_TTL = timedelta(seconds=30)
+RENEW_EVERY = SINGLETON_TTL.total_seconds() / 3
+LEASE_SAFETY = timedelta(seconds=5)
+LAG_REFRESH_SECONDS = 5.0  # /api/health sorts the lag buffer at most this often
 
 
 @dataclass
@@ -43,6 +53,11 @@ class EngineOptions:
     singleton: bool = False  # SQLite: one engine at a time
     retention: RetentionRules | None = None  # prune history now and then (None: never)
     retention_every: float = 600.0
+    # Checks in flight plus results waiting to be recorded; claiming waits beyond this.
+    max_pending: int = 2000
+    # No progress (a completed claim poll, a recorded batch) for this long: /api/health answers 503.
+    stall_after: float = 30.0
+    shutdown_grace: float = 10.0  # a stop waits this long, at most, for checks and the last results
 
 
 @dataclass
@@ -54,12 +69,20 @@ class EngineStats:
     recorded: int = 0
     lags_ms: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
     active: bool = False
+    _lag_cache: dict[float, tuple[float, float | None]] = field(default_factory=dict)
 
     def lag_percentile(self, q: float) -> float | None:
-        if not self.lags_ms:
-            return None
-        ordered = sorted(self.lags_ms)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        """The q-quantile of recent check lags, recomputed at most every few seconds (health polls it)."""
+        now = time.monotonic()
+        cached = self._lag_cache.get(q)
+        if cached is not None and now - cached[0] < LAG_REFRESH_SECONDS:
+            return cached[1]
+        value = None
+        if self.lags_ms:
+            ordered = sorted(self.lags_ms)
+            value = ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+        self._lag_cache[q] = (now, value)
+        return value
 
 
 class Engine(BackgroundLoop):
@@ -70,71 +93,117 @@ class Engine(BackgroundLoop):
         options: EngineOptions | None = None,
         *,
         owner: str | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
-        super().__init__(sessionmaker, owner=owner)
+        super().__init__(sessionmaker, owner=owner, supervisor=supervisor)
         self.client = client
         self.options = options or EngineOptions()
         self.stats = EngineStats()
+        # Results waiting for the recorder. Bounded: checks in flight plus queued results never
+        # exceed ``queue_bound``, so when recording falls behind, claiming waits (backpressure).
         self._pending: list[Observation] = []
+        self._recorder = BatchRecorder(self._transaction, self._pending, region=self.options.region)
         self._flush_now = asyncio.Event()
+        self._room = asyncio.Event()  # a check finished or the recorder stored some results
+        self._recorder_stop = asyncio.Event()  # the recorder outlives the claim loop, to drain
         self._inflight: set[asyncio.Task[None]] = set()
+        self._lease_until = 0.0  # monotonic; the SQLite engine lease is ours until then
+        self._lease_changed = asyncio.Event()
+
+    @property
+    def queue_bound(self) -> int:
+        return max(self.options.max_pending, self.options.batch_size)
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     async def run(self) -> None:
+        """Run the engine's loops under the supervisor until :meth:`stop`; then drain, bounded."""
         log.info("engine %s starting (region %s)", self.owner, self.options.region)
-        recorder = asyncio.create_task(self._record_loop(), name="engine-recorder")
-        housekeeping = asyncio.create_task(self._housekeeping_loop(), name="engine-housekeeping")
-        try:
-            if self.options.singleton:
-                await self._wait_for_singleton()
-            if self._stop.is_set():
-                return
-            async with self._transaction() as db:
-                moved = await spread_backlog(db, now=_now())
-            if moved:
-                log.info("re-slotted %d monitors that fell behind while no engine ran", moved)
-            self.stats.active = True
-            await self._claim_loop()
-        finally:
-            self.stats.active = False
-            await self._drain()
-            for task in (recorder, housekeeping):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await self._flush()
-            if self.options.singleton:
-                async with self._transaction() as db:
-                    await LeaseRepository(db).release(SQLITE_ENGINE_LEASE, self.owner)
-            log.info("engine %s stopped", self.owner)
+        options, start = self.options, self.supervisor.start
+        loops: list[Loop] = []
+        if options.singleton:
+            renew = max(options.stall_after, 3 * RENEW_EVERY)
+            loops.append(start(LoopSpec("engine.lease", renew), self._lease_loop, stop=self._stop))
+        claim = start(LoopSpec("engine.claim", options.stall_after), self._claim_loop, stop=self._stop)
+        recorder = start(
+            LoopSpec("engine.recorder", options.stall_after), self._record_loop, stop=self._recorder_stop
+        )
+        if options.retention is not None:
+            # A pass may take long on a big database, and a late prune harms nobody: not critical.
+            spec = LoopSpec("engine.housekeeping", 3 * options.retention_every, critical=False)
+            loops.append(start(spec, self._housekeeping_loop, stop=self._stop))
+        await self._stop.wait()
+        await self._shutdown(claim, recorder, loops)
+
+    async def _shutdown(self, claim: Loop, recorder: Loop, others: list[Loop]) -> None:
+        """Every step is bounded by ``shutdown_grace``: a stop always ends, recorded or not."""
+        deadline = time.monotonic() + self.options.shutdown_grace
+
+        def left() -> float:
+            return max(deadline - time.monotonic(), 0.1)
+
+        await claim.finish(left())
+        await self._drain(left())
+        self._recorder_stop.set()
+        self._flush_now.set()
+        await recorder.finish(left())
+        while self._pending and time.monotonic() < deadline:
+            try:
+                async with asyncio.timeout(left()):
+                    await self._flush()
+            except Exception as exc:  # the database is away: try again until the deadline
+                log.warning("recording at shutdown failed (%s); retrying", describe(exc))
+                await asyncio.sleep(min(0.5, left()))
+        if self._pending:
+            # Their leases run out and the monitors are checked again by the next engine: nothing is lost
+            # but these results.
+            log.warning("engine %s stops with %d results unrecorded", self.owner, len(self._pending))
+        for loop in others:
+            await loop.finish(left())
+        await self._release_leases()
+        log.info("engine %s stopped", self.owner)
 
     # Claiming ---------------------------------------------------------------------------------
 
-    async def _claim_loop(self) -> None:
-        renew_at = time.monotonic() + SINGLETON_TTL.total_seconds() / 3
-        while not self._stop.is_set():
-            if self.options.singleton and time.monotonic() >= renew_at:
-                if not await self._hold_singleton():
+    async def _claim_loop(self, loop: Loop) -> None:
+        await self._until_leased(loop)
+        if self._stop.is_set():
+            return
+        async with self._transaction() as db:
+            moved = await spread_backlog(db, now=_now())
+        if moved:
+            log.info("re-slotted %d monitors that fell behind while no engine ran", moved)
+        try:
+            while not self._stop.is_set():
+                if not self._leased():
+                    self.stats.active = False
                     log.warning("engine lease lost; waiting to get it back")
-                    await self._wait_for_singleton()
-                renew_at = time.monotonic() + SINGLETON_TTL.total_seconds() / 3
-            free = self.options.concurrency - len(self._inflight)
-            if free <= 0:
-                await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            limit = min(free, self.options.batch_size)
-            try:
+                    await self._until_leased(loop)
+                    continue
+                self.stats.active = True
+                room = self.queue_bound - len(self._pending) - len(self._inflight)
+                free = min(self.options.concurrency - len(self._inflight), room)
+                if free <= 0:
+                    await self._wait(self._room, 1.0)
+                    continue
+                limit = min(free, self.options.batch_size)
                 async with self._transaction() as db:
                     claims = await claim_due(db, owner=self.owner, now=_now(), limit=limit)
-            except Exception:
-                log.exception("claiming due monitors failed; retrying")
-                await self._sleep(1.0)
-                continue
-            for claim in claims:
-                task = asyncio.create_task(self._check(claim))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-            if len(claims) < limit:
-                await self._sleep(self.options.poll_interval)
+                loop.progress()  # a completed poll is progress, even an empty one
+                for claim in claims:
+                    task = asyncio.create_task(self._check(claim))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._check_done)
+                if len(claims) < limit:
+                    await self._sleep(self.options.poll_interval)
+        finally:
+            self.stats.active = False
+
+    def _check_done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._room.set()
 
     async def _check(self, claim: Claim) -> None:
         started = _now()
@@ -150,60 +219,89 @@ class Engine(BackgroundLoop):
         if len(self._pending) >= self.options.batch_size:
             self._flush_now.set()
 
+    async def _wait(self, event: asyncio.Event, seconds: float) -> None:
+        """Wait for ``event`` (cleared first), the stop signal or ``seconds``, whichever comes first."""
+        event.clear()
+        waits = {asyncio.ensure_future(event.wait()), asyncio.ensure_future(self._stop.wait())}
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
     # Recording --------------------------------------------------------------------------------
 
-    async def _record_loop(self) -> None:
-        while True:
+    async def _record_loop(self, loop: Loop) -> None:
+        def stored() -> None:
+            loop.progress()
+            self._room.set()
+
+        self._recorder.on_stored = stored
+        while not self._recorder_stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flush_now.wait(), self.options.flush_interval)
             self._flush_now.clear()
-            await self._flush()
+            await self._flush()  # raises while the database is away; the supervisor retries
+            loop.progress()
 
     async def _flush(self) -> None:
-        while self._pending:
-            batch = self._pending[: self.options.batch_size]
-            try:
-                async with self._transaction() as db:
-                    await record(db, batch, region=self.options.region)
-            except Exception:
-                # Keep the batch: the leases still hold, so a retry shortly after stores it.
-                log.exception("recording %d results failed; retrying", len(batch))
-                await asyncio.sleep(1.0)
-                continue
-            del self._pending[: len(batch)]
-            self.stats.recorded += len(batch)
+        try:
+            await self._recorder.flush(self.options.batch_size)
+        finally:
+            self.stats.recorded = self._recorder.stored + self._recorder.substituted
 
-    async def _drain(self, grace: float = 5.0) -> None:
+    async def _drain(self, grace: float) -> None:
         if self._inflight:
             _, unfinished = await asyncio.wait(self._inflight, timeout=grace)
             for task in unfinished:
                 task.cancel()
 
-    async def _housekeeping_loop(self) -> None:
+    async def _housekeeping_loop(self, loop: Loop) -> None:
         rules = self.options.retention
-        if rules is None:
-            return
+        assert rules is not None  # started only with rules
         while not self._stop.is_set():
-            try:
-                await prune(self.sessionmaker, rules, owner=self.owner, now=_now())
-            except Exception:
-                log.exception("pruning history failed; trying again later")
+            await prune(self.sessionmaker, rules, owner=self.owner, now=_now())
+            loop.progress()
             await self._sleep(self.options.retention_every)
 
-    # Singleton (SQLite) -----------------------------------------------------------------------
+    # Leases -----------------------------------------------------------------------------------
 
-    async def _hold_singleton(self) -> bool:
-        async with self._transaction() as db:
-            return await LeaseRepository(db).acquire(
-                SQLITE_ENGINE_LEASE, self.owner, now=_now(), ttl=SINGLETON_TTL
-            )
+    async def _release_leases(self) -> None:
+        """Let the next engine start, and another node prune, without waiting for our leases to expire."""
+        names = [SQLITE_ENGINE_LEASE] if self.options.singleton else []
+        if self.options.retention is not None:
+            names.append(RETENTION_LEASE)
+        try:
+            async with asyncio.timeout(2.0), self._transaction() as db:
+                for name in names:
+                    await LeaseRepository(db).release(name, self.owner)
+        except Exception as exc:  # they expire by themselves
+            log.warning("releasing the engine's leases failed: %s", describe(exc))
 
-    async def _wait_for_singleton(self) -> None:
+    def _leased(self) -> bool:
+        return not self.options.singleton or time.monotonic() < self._lease_until
+
+    async def _until_leased(self, loop: Loop) -> None:
+        while not self._stop.is_set() and not self._leased():
+            await self._wait(self._lease_changed, 1.0)
+            loop.progress()  # waiting for another engine to stop is this engine's job on SQLite
+
+    async def _lease_loop(self, loop: Loop) -> None:
         while not self._stop.is_set():
-            if await self._hold_singleton():
-                return
-            log.info("another engine runs on this SQLite database; waiting")
-            await self._sleep(SINGLETON_TTL.total_seconds() / 3)
+            asked = time.monotonic()
+            async with self._transaction() as db:
+                held = await LeaseRepository(db).acquire(
+                    SQLITE_ENGINE_LEASE, self.owner, now=_now(), ttl=SINGLETON_TTL
+                )
+            if held:
+                # Counted from before we asked, less a margin: never claim on a lease that may have run out.
+                self._lease_until = asked + (SINGLETON_TTL - LEASE_SAFETY).total_seconds()
+            elif self._lease_until or loop.last_progress is None:
+                log.info("another engine runs on this SQLite database; waiting")
+                self._lease_until = 0.0
+            self._lease_changed.set()
+            loop.progress()
+            await self._sleep(RENEW_EVERY)
 
 
 def missed_heartbeat(claim: Claim) -> CheckOutcome:

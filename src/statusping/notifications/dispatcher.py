@@ -27,6 +27,7 @@ from statusping.notifications.message import AlertMessage, build_message
 from statusping.notifications.registry import build_channels
 from statusping.outbound.http import HttpClient
 from statusping.storage.repositories.outbox import Claimed, OutboxRepository, Outcome
+from statusping.supervisor import Loop, LoopSpec, Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class DispatcherOptions:
     backoff_base: float = 30.0  # seconds before the 2nd attempt; doubles each time
     backoff_max: float = 3600.0
     give_up_after: timedelta = timedelta(hours=24)
+    stall_after: float = 30.0  # no completed claim poll for this long: /api/health answers 503
+    shutdown_grace: float = 10.0  # a stop waits this long for sends in flight, then cancels them
 
     def retry_at(self, *, attempts: int, attempted_at: datetime, created_at: datetime) -> datetime | None:
         """When to try again after ``attempts`` failures, or None once a day has gone by."""
@@ -91,39 +94,48 @@ class Dispatcher(BackgroundLoop):
         options: DispatcherOptions | None = None,
         *,
         owner: str | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
-        super().__init__(sessionmaker, owner=owner)
+        super().__init__(sessionmaker, owner=owner, supervisor=supervisor)
         self.settings = settings
-        self.options = options or DispatcherOptions()
+        self.options = options or DispatcherOptions(stall_after=settings.loop_stall_seconds)
         self.channels = build_channels(mailer, http_client, smtp_configured=settings.smtp_configured)
         self._inflight: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
+        """Run the claim loop under the supervisor until :meth:`stop`; then wait, bounded, for sends."""
         log.info("dispatcher %s starting", self.owner)
-        try:
-            while not self._stop.is_set():
-                free = self.options.concurrency - len(self._inflight)
-                if free <= 0:
-                    await asyncio.wait(self._inflight, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                limit = min(free, self.options.batch_size)
-                try:
-                    claimed = await self._claim(limit)
-                except Exception:
-                    log.exception("claiming deliveries failed; retrying")
-                    await self._sleep(1.0)
-                    continue
-                for item in claimed:
-                    task = asyncio.create_task(self._deliver(item), name=f"delivery-{item.delivery_id}")
-                    self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
-                if len(claimed) < limit:
-                    await self._sleep(self.options.poll_interval)
-        finally:
-            if self._inflight:
-                # Unfinished sends keep their lease and come due again after it: nothing is lost.
-                await asyncio.wait(self._inflight, timeout=SEND_DEADLINE_SECONDS)
-            log.info("dispatcher %s stopped", self.owner)
+        spec = LoopSpec("dispatcher", self.options.stall_after)
+        loop = self.supervisor.start(spec, self._claim_loop, stop=self._stop)
+        await self._stop.wait()
+        await loop.finish(self.options.shutdown_grace)
+        if self._inflight:
+            # Unfinished sends keep their lease and come due again after it: nothing is lost.
+            _, unfinished = await asyncio.wait(self._inflight, timeout=self.options.shutdown_grace)
+            for task in unfinished:
+                task.cancel()
+        log.info("dispatcher %s stopped", self.owner)
+
+    async def _claim_loop(self, loop: Loop) -> None:
+        """Claim due deliveries and start them; a database error ends it and the supervisor restarts it."""
+        while not self._stop.is_set():
+            free = self.options.concurrency - len(self._inflight)
+            if free <= 0:
+                # Sends end by their own deadline, so waiting for one is progress, not a stall.
+                await asyncio.wait(
+                    self._inflight, timeout=self.options.poll_interval, return_when=asyncio.FIRST_COMPLETED
+                )
+                loop.progress()
+                continue
+            limit = min(free, self.options.batch_size)
+            claimed = await self._claim(limit)
+            loop.progress()
+            for item in claimed:
+                task = asyncio.create_task(self._deliver(item), name=f"delivery-{item.delivery_id}")
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            if len(claimed) < limit:
+                await self._sleep(self.options.poll_interval)
 
     async def _claim(self, limit: int) -> list[Claimed]:
         async with self._transaction() as db:
