@@ -2,29 +2,114 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from statusping.domain.errors import NotFound
-from statusping.storage.repositories.accounts import AccountRepository
-from statusping.web.deps import Db
-from statusping.web.rendering import render
+from statusping.domain.plans import PlanKey
+from statusping.services import status_pages as service
+from statusping.services.status_pages import PageView
+from statusping.web.deps import Db, SettingsDep, now
+from statusping.web.policy import policy_of
+from statusping.web.public import status_page_json as sp
 
 router = APIRouter()
 
+# Short enough that a page turns red within a check interval, long enough that a CDN or browser
+# absorbs a stampede; stale-while-revalidate keeps answering instantly while one request refreshes.
+CACHE_CONTROL = "public, max-age=15, stale-while-revalidate=30"
+NOT_FOUND = "there is no status page at this address"
+
+
+async def _view(db: Db, slug: str, settings: SettingsDep) -> PageView | None:
+    found = await service.by_slug(db, slug)
+    if found is None:
+        return None
+    page, org = found
+    policy = policy_of(settings)
+    plan = policy.plan_of(org)
+    return await service.view(
+        db, page, org,
+        history_days=policy.history_days(org),
+        powered_by=page.show_powered_by or (plan is not None and plan.key is PlanKey.FREE),
+        now=now(),
+    )  # fmt: skip
+
+
+def page_url(settings: SettingsDep, slug: str) -> str:
+    return f"{settings.base_url.rstrip('/')}/s/{slug}"
+
+
+def cached(request: Request, body: bytes, media_type: str, extra: dict[str, str] | None = None) -> Response:
+    """The body with an ETag and Cache-Control, or 304 when the client already holds these bytes."""
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **(extra or {})}
+    sent = request.headers.get("if-none-match", "")
+    tags = {t.strip().removeprefix("W/") for t in sent.split(",")}
+    if etag in tags or "*" in tags:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
 
 @router.get("/s/{slug}", response_class=HTMLResponse)
-async def status_page(slug: str, request: Request, db: Db) -> HTMLResponse:
-    page = await AccountRepository(db).status_page_by_slug(slug.lower())
-    if page is None:
-        raise NotFound("there is no status page at this address")
-    return render(
-        request,
-        "status_page.html",
-        {
-            "page": page,
-            "components": [],
-            "overall": "operational",
-            "show_powered_by": page.show_powered_by,
-        },
+async def status_page(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
+    view = await _view(db, slug, settings)
+    if view is None:
+        raise NotFound(NOT_FOUND)
+    # Rendered without the per-visitor CSRF cookie: the page is the same bytes for everyone.
+    html = request.app.state.templates.env.get_template("status_page.html").render(
+        view=view, page_url=page_url(settings, view.slug)
     )
+    return cached(request, html.encode(), "text/html; charset=utf-8")
+
+
+def _json(request: Request, data: Any) -> Response:
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    # Public data meant for other sites' widgets, as Statuspage serves it.
+    return cached(request, body, "application/json", {"Access-Control-Allow-Origin": "*"})
+
+
+@router.get("/s/{slug}/api")
+async def status_page_json(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
+    view = await _view(db, slug, settings)
+    if view is None:
+        return JSONResponse({"detail": NOT_FOUND}, status_code=404)
+    return _json(request, sp.page_json(view, page_url(settings, view.slug)))
+
+
+def _statuspage(shape: Callable[[PageView, str], dict[str, Any]]) -> Any:
+    async def endpoint(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
+        view = await _view(db, slug, settings)
+        if view is None:
+            raise NotFound(NOT_FOUND)
+        url = page_url(settings, view.slug)
+        return _json(request, {"page": sp.sp_page(view, url), **shape(view, url)})
+
+    return endpoint
+
+
+STATUSPAGE_ENDPOINTS: dict[str, Callable[[PageView, str], dict[str, Any]]] = {
+    "summary.json": lambda v, url: sp.summary(v, url),
+    "status.json": lambda v, url: {"status": sp.sp_status(v)},
+    "components.json": lambda v, url: {"components": sp.sp_components(v)},
+    "incidents.json": lambda v, url: {"incidents": [sp.sp_incident(v, i, url) for i in v.incidents[:50]]},
+    "incidents/unresolved.json": lambda v, url: {
+        "incidents": [sp.sp_incident(v, i, url) for i in v.active_incidents]
+    },
+    "scheduled-maintenances.json": lambda v, url: {
+        "scheduled_maintenances": [sp.sp_maintenance(v, m, url) for m in v.maintenances]
+    },
+    "scheduled-maintenances/upcoming.json": lambda v, url: {
+        "scheduled_maintenances": [sp.sp_maintenance(v, m, url) for m in v.maintenances if not m.active]
+    },
+    "scheduled-maintenances/active.json": lambda v, url: {
+        "scheduled_maintenances": [sp.sp_maintenance(v, m, url) for m in v.maintenances if m.active]
+    },
+}
+for _name, _shape in STATUSPAGE_ENDPOINTS.items():
+    router.add_api_route(f"/s/{{slug}}/api/v2/{_name}", _statuspage(_shape), methods=["GET"])

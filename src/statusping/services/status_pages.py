@@ -1,0 +1,375 @@
+"""Public status pages: what a page shows right now, and editing what it shows.
+
+``view()`` computes a whole page — components with their status, 90-day bars and uptime figures,
+the banner, incidents and maintenance — from a handful of queries (see
+``storage.repositories.status_pages``). Only public monitors ever reach a view.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.domain.errors import InvalidInput
+from statusping.domain.intervals import Span
+from statusping.domain.maintenance import Window as MaintenanceWindow
+from statusping.domain.status_page import (
+    DAY,
+    INDICATORS,
+    ComponentStatus,
+    DayCell,
+    Overall,
+    component_status,
+    day_cells,
+    overall_status,
+    worst,
+)
+from statusping.domain.uptime import Window, uptime, window_allowed
+from statusping.services.recording import as_window
+from statusping.storage.models import Organization, StatusPage, StatusPageComponent
+from statusping.storage.repositories.history import HistoryRepository
+from statusping.storage.repositories.status_pages import ComponentRow, StatusPageRepository
+
+PAGE_WINDOWS = (Window.DAY, Window.WEEK, Window.MONTH, Window.QUARTER)
+MAINTENANCE_AHEAD = timedelta(days=30)  # upcoming windows further out are not announced yet
+MAX_COMPONENTS = 200
+_GROUP_NAMESPACE = uuid.UUID("0f5e3c1a-7d2b-4c8e-9a61-3b7f2d9e4c10")
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentView:
+    id: str
+    name: str
+    group: str | None
+    position: int
+    status: ComponentStatus
+    created_at: datetime
+    updated_at: datetime  # the last change of its status: an outage began or ended
+    days: list[DayCell]
+    uptime: dict[str, float | None]  # window → percent; None beyond the plan's history or no data
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    id: str | None  # None: the components outside any group
+    name: str | None
+    status: ComponentStatus
+    components: list[ComponentView]
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentView:
+    """An automatic incident: a confirmed outage of one component. Its cause is never shown
+    publicly (it may name internal hosts); the page says which service and since when."""
+
+    id: str
+    component_id: str
+    component_name: str
+    started_at: datetime
+    confirmed_at: datetime
+    resolved_at: datetime | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.component_name} is unavailable"
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.resolved_at is None:
+            return None
+        return round((self.resolved_at - self.started_at).total_seconds() / 60)
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceView:
+    id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    active: bool
+    component_ids: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    id: str
+    slug: str
+    title: str
+    description: str | None
+    overall: Overall
+    groups: list[GroupView]
+    components: list[ComponentView]
+    incidents: list[IncidentView]  # of the bar's days, newest first
+    maintenances: list[MaintenanceView]  # in progress or starting within MAINTENANCE_AHEAD
+    windows: list[str]  # the uptime windows the plan's history covers
+    show_powered_by: bool
+    created_at: datetime
+    updated_at: datetime
+    generated_at: datetime
+    group_ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def indicator(self) -> str:
+        return INDICATORS[self.overall][0]
+
+    @property
+    def description_text(self) -> str:
+        return INDICATORS[self.overall][1]
+
+    @property
+    def active_incidents(self) -> list[IncidentView]:
+        return [i for i in self.incidents if i.resolved_at is None]
+
+
+async def by_slug(db: AsyncSession, slug: str) -> tuple[StatusPage, Organization] | None:
+    return await StatusPageRepository(db).by_slug(slug.lower())
+
+
+async def view(
+    db: AsyncSession,
+    page: StatusPage,
+    org: Organization,
+    *,
+    history_days: int,
+    powered_by: bool,
+    now: datetime,
+) -> PageView:
+    repo = StatusPageRepository(db)
+    rows = await _visible_rows(repo, page, org)
+    ids = [r.monitor_id for r in rows]
+    start = (now - Window.QUARTER.duration).replace(hour=0, minute=0, second=0, microsecond=0)
+    checks = await repo.daily_checks(ids, start, now + DAY)
+    incidents = await repo.incidents(ids, start, now)
+    pauses = await repo.pauses(ids, start, now)
+    maintenance_rows = await HistoryRepository(db).maintenances_of([org.id])
+    windows = [as_window(m) for m in maintenance_rows]
+
+    outages: dict[uuid.UUID, list[Span]] = {}
+    changed: dict[uuid.UUID, datetime] = {}
+    for incident in incidents:
+        outages.setdefault(incident.monitor_id, []).append((incident.started_at, incident.resolved_at or now))
+        moment = incident.resolved_at or incident.confirmed_at
+        changed[incident.monitor_id] = max(moment, changed.get(incident.monitor_id, moment))
+    checks_of: dict[uuid.UUID, dict[date, int]] = {}
+    for (monitor_id, day), count in checks.items():
+        checks_of.setdefault(monitor_id, {})[day] = count
+    excluded: dict[uuid.UUID, list[Span]] = {}
+    for pause in pauses:
+        excluded.setdefault(pause.monitor_id, []).append((pause.started_at, pause.ended_at or now))
+    history_from = now - timedelta(days=history_days)
+    components = []
+    for row in rows:
+        status = component_status(
+            row.status, paused=row.paused, in_maintenance=_in_maintenance(windows, row.monitor_id, now)
+        )
+        if status is None:
+            continue
+        holes = excluded.get(row.monitor_id, []) + [
+            s for w in windows if w.applies_to(str(row.monitor_id)) for s in w.spans(start, now)
+        ]
+        spans = outages.get(row.monitor_id, [])
+        components.append(
+            ComponentView(
+                id=str(row.monitor_id),
+                name=row.name,
+                group=row.group,
+                position=row.position,
+                status=status,
+                created_at=row.created_at,
+                updated_at=max(row.created_at, changed.get(row.monitor_id, row.created_at)),
+                days=day_cells(
+                    now=now, monitored_from=row.created_at, history_from=history_from,
+                    outages=spans, excluded=holes, checks_by_day=checks_of.get(row.monitor_id, {}),
+                ),
+                uptime=_uptimes(row, spans, holes, history_days, now),
+            )
+        )  # fmt: skip
+    shown = {c.id: c for c in components}
+    groups = _groups(str(page.id), components)
+    page_incidents = [
+        IncidentView(str(i.id), str(i.monitor_id), shown[str(i.monitor_id)].name, i.started_at,
+                     i.confirmed_at, i.resolved_at)
+        for i in incidents
+        if str(i.monitor_id) in shown
+    ]  # fmt: skip
+    edited = page.updated_at or page.created_at
+    return PageView(
+        id=str(page.id),
+        slug=page.slug,
+        title=page.title,
+        description=page.description,
+        overall=overall_status([c.status for c in components]),
+        groups=groups,
+        components=components,
+        incidents=page_incidents,
+        maintenances=_maintenances(maintenance_rows, shown, now),
+        windows=[w.value for w in PAGE_WINDOWS if window_allowed(w, history_days)],
+        show_powered_by=powered_by,
+        created_at=page.created_at,
+        updated_at=max([edited, *(c.updated_at for c in components)]),
+        # Shown as "as of" to the minute: the page's bytes, and so its ETag, stay the same until
+        # something on it changes, not every second.
+        generated_at=now.replace(second=0, microsecond=0),
+        group_ids={g.name: g.id for g in groups if g.name is not None and g.id is not None},
+    )
+
+
+async def _visible_rows(
+    repo: StatusPageRepository, page: StatusPage, org: Organization
+) -> list[ComponentRow]:
+    """The chosen components, or every public monitor when none are chosen; never a private one."""
+    rows = await repo.configured(page.id)
+    if not rows:
+        rows = await repo.public_monitors(org.id)
+    return [r for r in rows if r.public]
+
+
+def _in_maintenance(windows: list[MaintenanceWindow], monitor_id: uuid.UUID, now: datetime) -> bool:
+    return any(w.applies_to(str(monitor_id)) and w.active_at(now) for w in windows)
+
+
+def _uptimes(
+    row: ComponentRow, outages: list[Span], excluded: list[Span], history_days: int, now: datetime
+) -> dict[str, float | None]:
+    figures: dict[str, float | None] = {}
+    for window in PAGE_WINDOWS:
+        if not window_allowed(window, history_days):
+            figures[window.value] = None
+            continue
+        figure = uptime(
+            start=now - window.duration, end=now, monitored_from=row.created_at,
+            outages=outages, excluded=excluded,
+        )  # fmt: skip
+        figures[window.value] = None if figure.uptime_percent is None else round(figure.uptime_percent, 2)
+    return figures
+
+
+def group_id(page_id: str, name: str) -> str:
+    """A stable id for a group (Statuspage lists groups as components with ``group: true``)."""
+    return str(uuid.uuid5(_GROUP_NAMESPACE, f"{page_id}/{name}"))
+
+
+def _groups(page_id: str, components: list[ComponentView]) -> list[GroupView]:
+    """Groups in the order of their first component; ungrouped components form their own runs."""
+    groups: list[GroupView] = []
+    by_name: dict[str, GroupView] = {}
+    for component in components:
+        name = component.group
+        if name is None:
+            if groups and groups[-1].name is None:
+                groups[-1].components.append(component)
+            else:
+                groups.append(GroupView(None, None, ComponentStatus.OPERATIONAL, [component]))
+            continue
+        if name not in by_name:
+            by_name[name] = GroupView(group_id(page_id, name), name, ComponentStatus.OPERATIONAL, [])
+            groups.append(by_name[name])
+        by_name[name].components.append(component)
+    return [GroupView(g.id, g.name, worst(c.status for c in g.components), g.components) for g in groups]
+
+
+def _maintenances(rows: Any, shown: dict[str, ComponentView], now: datetime) -> list[MaintenanceView]:
+    found = []
+    for row in rows:
+        window = as_window(row)
+        touched = [cid for cid in shown if window.applies_to(cid)]
+        if not touched:
+            continue  # a window over private monitors only is nobody's business
+        spans = window.spans(now, now + MAINTENANCE_AHEAD)
+        if not spans:
+            continue
+        begins, ends = spans[0]
+        found.append(
+            MaintenanceView(str(row.id), row.title, begins, ends, begins <= now, touched, row.created_at)
+        )
+    return sorted(found, key=lambda m: (m.starts_at, m.id))
+
+
+# Management ---------------------------------------------------------------------------------
+
+
+async def list_pages(db: AsyncSession, org: Organization) -> list[StatusPage]:
+    return list(await StatusPageRepository(db).list_for(org.id))
+
+
+async def get_page(db: AsyncSession, org: Organization, page_id: str) -> StatusPage | None:
+    try:
+        key = uuid.UUID(page_id)
+    except ValueError:
+        return None
+    return await StatusPageRepository(db).get(org.id, key)
+
+
+async def configured_components(db: AsyncSession, page: StatusPage) -> list[ComponentRow]:
+    return await StatusPageRepository(db).configured(page.id)
+
+
+async def update_page(
+    db: AsyncSession, org: Organization, page: StatusPage, fields: dict[str, Any], now: datetime
+) -> StatusPage:
+    """Apply ``title``, ``description`` and ``components`` (the whole list, in display order)."""
+    repo = StatusPageRepository(db)
+    if "title" in fields:
+        page.title = _clean_title(fields["title"])
+    if "description" in fields:
+        text = (fields["description"] or "").strip()
+        page.description = text or None
+    if "components" in fields:
+        wanted = await _check_components(repo, org, fields["components"] or [])
+        await repo.replace_components(
+            page.id,
+            [
+                StatusPageComponent(status_page_id=page.id, monitor_id=mid, display_name=name,
+                                    group_name=group, position=n, created_at=now)
+                for n, (mid, name, group) in enumerate(wanted)
+            ],
+        )  # fmt: skip
+    page.updated_at = now
+    await db.flush()
+    return page
+
+
+def _clean_title(value: Any) -> str:
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise InvalidInput("title must not be empty", field="title")
+    if len(text) > 120:
+        raise InvalidInput("title must be at most 120 characters", field="title")
+    return text
+
+
+async def _check_components(
+    repo: StatusPageRepository, org: Organization, items: list[dict[str, Any]]
+) -> list[tuple[uuid.UUID, str | None, str | None]]:
+    if len(items) > MAX_COMPONENTS:
+        raise InvalidInput(f"a page shows at most {MAX_COMPONENTS} components", field="components")
+    wanted: list[tuple[uuid.UUID, str | None, str | None]] = []
+    for item in items:
+        text = str(item.get("monitor_id"))
+        try:
+            key = uuid.UUID(text)
+        except ValueError:
+            raise InvalidInput(f"unknown monitor id {text!r}", field="components") from None
+        if any(key == w[0] for w in wanted):
+            raise InvalidInput(f"monitor {text} is listed twice", field="components")
+        wanted.append((key, _clean_name(item.get("display_name")), _clean_name(item.get("group"))))
+    found = await repo.monitors_of_org(org.id, [w[0] for w in wanted])
+    for key, _, _ in wanted:
+        if key not in found:
+            raise InvalidInput(f"unknown monitor id {str(key)!r}", field="components")
+        if not found[key]:
+            raise InvalidInput(
+                f"monitor {key} is private: set public=true on it to show it on a status page",
+                field="components",
+            )
+    return wanted
+
+
+def _clean_name(value: Any) -> str | None:
+    text = " ".join(str(value or "").split())
+    return text or None

@@ -1,0 +1,258 @@
+"""A page view as JSON: our own shape (``/s/{slug}/api``) and Atlassian Statuspage's (``/api/v2``).
+
+Statuspage's public API is read by many tools (aggregators, chat bots, dashboards), so its field
+names and values are kept exactly: component ``status`` in operational / degraded_performance /
+partial_outage / major_outage / under_maintenance, ``status.indicator`` in none / minor / major /
+critical (and maintenance, as Statuspage itself sends during maintenance), incidents with
+``incident_updates``. Groups are components with ``group: true`` listing their members' ids.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from statusping.domain.status_page import ComponentStatus
+from statusping.services.status_pages import (
+    ComponentView,
+    GroupView,
+    IncidentView,
+    MaintenanceView,
+    PageView,
+)
+
+TIME_ZONE = "Etc/UTC"
+_UPDATE_NAMESPACE = uuid.UUID("6c1d8f0e-2b7a-4f3e-8d5c-91a4e7b2c3d6")
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# Our own JSON ---------------------------------------------------------------------------------
+
+
+def page_json(view: PageView, url: str) -> dict[str, Any]:
+    return {
+        "page": {
+            "id": view.id,
+            "slug": view.slug,
+            "title": view.title,
+            "description": view.description,
+            "url": url,
+            "updated_at": iso(view.updated_at),
+        },
+        "status": {
+            "overall": view.overall.value,
+            "indicator": view.indicator,
+            "description": view.description_text,
+        },
+        "components": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "group": c.group,
+                "position": c.position,
+                "status": c.status.value,
+                "uptime": {w: c.uptime[w] for w in c.uptime},
+                "days": [
+                    {
+                        "date": d.day.isoformat(),
+                        "uptime": d.uptime,
+                        "downtime_seconds": round(d.downtime_seconds),
+                        "incidents": d.incidents,
+                    }
+                    for d in c.days
+                ],
+            }
+            for c in view.components
+        ],
+        "incidents": [
+            {
+                "id": i.id,
+                "name": i.name,
+                "component_id": i.component_id,
+                "started_at": iso(i.started_at),
+                "resolved_at": iso(i.resolved_at),
+            }
+            for i in view.incidents
+        ],
+        "maintenances": [
+            {
+                "id": m.id,
+                "title": m.title,
+                "starts_at": iso(m.starts_at),
+                "ends_at": iso(m.ends_at),
+                "active": m.active,
+                "component_ids": m.component_ids,
+            }
+            for m in view.maintenances
+        ],
+    }
+
+
+# Statuspage-compatible JSON -------------------------------------------------------------------
+
+
+def sp_page(view: PageView, url: str) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "name": view.title,
+        "url": url,
+        "time_zone": TIME_ZONE,
+        "updated_at": iso(view.updated_at),
+    }
+
+
+def sp_status(view: PageView) -> dict[str, Any]:
+    return {"indicator": view.indicator, "description": view.description_text}
+
+
+def _sp_component(view: PageView, c: ComponentView, position: int) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "status": c.status.value,
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+        "position": position,
+        "description": None,
+        "showcase": True,
+        "start_date": c.created_at.date().isoformat(),
+        "group_id": view.group_ids.get(c.group) if c.group else None,
+        "page_id": view.id,
+        "group": False,
+        "only_show_if_degraded": False,
+    }
+
+
+def _sp_group(view: PageView, g: GroupView, position: int) -> dict[str, Any]:
+    created = min(c.created_at for c in g.components)
+    return {
+        "id": g.id,
+        "name": g.name,
+        "status": g.status.value,
+        "created_at": iso(created),
+        "updated_at": iso(max(c.updated_at for c in g.components)),
+        "position": position,
+        "description": None,
+        "showcase": False,
+        "start_date": None,
+        "group_id": None,
+        "page_id": view.id,
+        "group": True,
+        "only_show_if_degraded": False,
+        "components": [c.id for c in g.components],
+    }
+
+
+def sp_components(view: PageView) -> list[dict[str, Any]]:
+    """Groups and components in display order, positions counted from 1 as Statuspage does."""
+    out: list[dict[str, Any]] = []
+    for group in view.groups:
+        if group.name is not None:
+            out.append(_sp_group(view, group, len(out) + 1))
+        for component in group.components:
+            out.append(_sp_component(view, component, len(out) + 1))
+    return out
+
+
+def _update_id(incident_id: str, kind: str) -> str:
+    return str(uuid.uuid5(_UPDATE_NAMESPACE, f"{incident_id}/{kind}"))
+
+
+def _affected(component: ComponentView | None, old: str, new: str) -> list[dict[str, Any]] | None:
+    if component is None:
+        return None
+    return [{"code": component.id, "name": component.name, "old_status": old, "new_status": new}]
+
+
+def _sp_update(incident_id: str, kind: str, body: str, at: datetime, affected: Any) -> dict[str, Any]:
+    return {
+        "id": _update_id(incident_id, kind),
+        "status": kind,
+        "body": body,
+        "incident_id": incident_id,
+        "created_at": iso(at),
+        "updated_at": iso(at),
+        "display_at": iso(at),
+        "affected_components": affected,
+        "deliver_notifications": True,
+        "custom_tweet": None,
+        "tweet_id": None,
+    }
+
+
+def sp_incident(view: PageView, i: IncidentView, url: str) -> dict[str, Any]:
+    component = next((c for c in view.components if c.id == i.component_id), None)
+    major, ok = ComponentStatus.MAJOR.value, ComponentStatus.OPERATIONAL.value
+    updates = [
+        _sp_update(
+            i.id, "investigating",
+            f"{i.component_name} is not responding. We are looking into it.",
+            i.confirmed_at, _affected(component, ok, major),
+        )
+    ]  # fmt: skip
+    if i.resolved_at is not None:
+        updates.insert(
+            0,
+            _sp_update(
+                i.id, "resolved", f"{i.component_name} is responding again.",
+                i.resolved_at, _affected(component, major, ok),
+            ),
+        )  # fmt: skip
+    return {
+        "id": i.id,
+        "name": i.name,
+        "status": "resolved" if i.resolved_at else "investigating",
+        "created_at": iso(i.confirmed_at),
+        "updated_at": iso(i.resolved_at or i.confirmed_at),
+        "monitoring_at": None,
+        "resolved_at": iso(i.resolved_at),
+        "impact": "major",
+        "shortlink": url,
+        "started_at": iso(i.started_at),
+        "page_id": view.id,
+        "incident_updates": updates,
+        "components": [_sp_component(view, component, component.position + 1)] if component else [],
+    }
+
+
+def sp_maintenance(view: PageView, m: MaintenanceView, url: str) -> dict[str, Any]:
+    shown = [c for c in view.components if c.id in m.component_ids]
+    status = "in_progress" if m.active else "scheduled"
+    update = _sp_update(
+        m.id, status, m.title, m.created_at,
+        [{"code": c.id, "name": c.name, "old_status": "operational", "new_status": "under_maintenance"}
+         for c in shown],
+    )  # fmt: skip
+    return {
+        "id": m.id,
+        "name": m.title,
+        "status": status,
+        "created_at": iso(m.created_at),
+        "updated_at": iso(m.created_at),
+        "monitoring_at": None,
+        "resolved_at": None,
+        "impact": "maintenance",
+        "shortlink": url,
+        "started_at": iso(m.starts_at),
+        "page_id": view.id,
+        "incident_updates": [update],
+        "components": [_sp_component(view, c, c.position + 1) for c in shown],
+        "scheduled_for": iso(m.starts_at),
+        "scheduled_until": iso(m.ends_at),
+    }
+
+
+def summary(view: PageView, url: str) -> dict[str, Any]:
+    return {
+        "page": sp_page(view, url),
+        "components": sp_components(view),
+        "incidents": [sp_incident(view, i, url) for i in view.active_incidents],
+        "scheduled_maintenances": [sp_maintenance(view, m, url) for m in view.maintenances],
+        "status": sp_status(view),
+    }
