@@ -14,10 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from statusping import __version__
 from statusping.background import BackgroundLoop
 from statusping.config import Settings
+from statusping.engine.probe import EngineProber
 from statusping.engine.setup import engine_options, target_policy
 from statusping.engine.worker import Engine
 from statusping.mail import Mailer
 from statusping.notifications.dispatcher import Dispatcher
+from statusping.notifications.registry import Registry, build_channels
+from statusping.notifications.sender import ChannelSenderAdapter
 from statusping.outbound.http import HttpClient
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
@@ -51,6 +54,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
         app.state.http_client = http_client = HttpClient(target_policy(settings))
         await http_client.start()
         app.state.check_engine = None
+        # The ports check-now and channel tests use (services/ports.py), built once here.
+        app.state.prober = EngineProber(http_client)
+        channels = build_channels(app.state.mailer, http_client, smtp_configured=settings.smtp_configured)
+        app.state.channel_sender = ChannelSenderAdapter(channels, settings.base_url)
+        app.state.channel_kinds = Registry()
         # Every background loop of this process runs under it; /api/health reads it.
         app.state.supervisor = supervisor = Supervisor()
         background: list[tuple[BackgroundLoop, asyncio.Task[None]]] = []

@@ -273,3 +273,33 @@ class TestSelfHosted:
         bad = await client.put(alerts, json={"reminder_minutes": 1})
         assert bad.status_code == 422
         assert (await client.put(alerts, json={"channel_ids": ["nope"]})).status_code == 422
+
+
+class TestChannelTestsAreRateLimited:
+    @pytest.fixture
+    def settings_overrides(self, smtp_sink: SmtpSink) -> dict[str, object]:
+        return {
+            "mode": "selfhosted",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_sink.port,
+            "smtp_starttls": False,
+        }
+
+    async def test_the_11th_test_in_ten_minutes_is_a_429_and_sends_nothing(
+        self, client: httpx.AsyncClient, smtp_sink: SmtpSink
+    ) -> None:
+        await signup(client)
+        channel = await create_channel(client, **EMAIL)
+        for _ in range(10):
+            sent = await client.post(f"/api/v1/channels/{channel['id']}/test")
+            assert sent.json()["status"] == "sent"
+        await smtp_sink.wait_for(10)
+        refused = await client.post(f"/api/v1/channels/{channel['id']}/test")
+        assert refused.status_code == 429
+        assert refused.json()["detail"] == "Too many test messages to this channel. Try again later."
+        assert 0 < int(refused.headers["Retry-After"]) <= 600
+        assert len(await notifications(client)) == 10
+        other = await create_channel(client, name="Other", kind="email", config={"to": ["b@example.com"]})
+        assert (await client.post(f"/api/v1/channels/{other['id']}/test")).json()["status"] == "sent"
+        await smtp_sink.wait_for(11)
+        assert len(smtp_sink.messages) == 11

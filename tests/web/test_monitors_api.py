@@ -317,3 +317,27 @@ class TestCheckNowHoldsNoLock:
         await asyncio.gather(check(), meanwhile())
         # A write and a read completed while the check was still waiting on its target.
         assert finished == ["others", "check"]
+
+
+class TestCheckNowIsRateLimited:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, object]:
+        return SELFHOSTED
+
+    async def test_the_31st_check_now_in_ten_minutes_is_a_429_that_says_when_and_reaches_no_target(
+        self, client: httpx.AsyncClient, target: SwitchableTarget
+    ) -> None:
+        await signup(client)
+        monitor = (await client.post("/api/v1/monitors", json=http_monitor(target.url))).json()
+        check = f"/api/v1/monitors/{monitor['id']}/check"
+        for _ in range(30):
+            assert (await client.post(check)).status_code == 200
+        hits = sum(target.hits.values())
+        refused = await client.post(check)
+        assert refused.status_code == 429
+        assert refused.json()["detail"] == "Too many on-demand checks of this monitor. Try again later."
+        assert 0 < int(refused.headers["Retry-After"]) <= 600
+        assert sum(target.hits.values()) == hits
+        # The limit is per monitor: another one can still be checked now.
+        other = (await client.post("/api/v1/monitors", json=http_monitor(target.url))).json()
+        assert (await client.post(f"/api/v1/monitors/{other['id']}/check")).status_code == 200

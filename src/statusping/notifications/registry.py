@@ -68,6 +68,19 @@ def merge_config(kind: str, stored: dict[str, Any], changes: dict[str, Any]) -> 
     return merged
 
 
+class Registry:
+    """The kinds as the ``ChannelKinds`` port services take (services/ports.py)."""
+
+    def validate(self, kind: str, config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
+        return validate_config(kind, config, allow_private=allow_private)
+
+    def public(self, kind: str, config: dict[str, Any]) -> dict[str, Any]:
+        return public_config(kind, config)
+
+    def merge(self, kind: str, stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        return merge_config(kind, stored, changes)
+
+
 def build_channels(mailer: Mailer, client: HttpClient, *, smtp_configured: bool) -> dict[str, Channel]:
     return {
         "email": EmailChannel(mailer, smtp_configured=smtp_configured),

@@ -1,7 +1,7 @@
 """Alert channels under the organization's plan, and which monitors alert which channels.
 
-Config validation is the channel kind's own (notifications.registry); the web layer validates and
-hands the clean config here. No commits: the request's unit of work commits.
+Config validation is the channel kind's own (notifications/<kind>/config.py), reached through the
+``ChannelKinds`` port. No commits: the request's unit of work commits.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from statusping.domain.errors import Forbidden, InvalidInput
 from statusping.domain.monitors import clean_name
 from statusping.domain.plans import PLANS
 from statusping.services.monitors import Policy
+from statusping.services.ports import ChannelKinds
 from statusping.storage.models import Channel, Monitor, MonitorAlertState, Organization
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.channels import ChannelRepository
@@ -45,10 +46,12 @@ async def create_channel(
     kind: str,
     config: dict[str, Any],
     is_default: bool,
+    kinds: ChannelKinds,
     policy: Policy,
     now: datetime,
 ) -> Channel:
-    check_kind_allowed(policy, org, kind)
+    check_kind_allowed(policy, org, kind)  # 403 before judging the config
+    config = kinds.validate(kind, config, allow_private=policy.allow_private)
     repo = ChannelRepository(db)
     await AccountRepository(db).lock_organization(org.id)  # parallel creates count in turn
     if await repo.count(org.id) >= MAX_CHANNELS:
@@ -63,6 +66,31 @@ async def create_channel(
         updated_at=now,
     )
     db.add(channel)
+    await db.flush()
+    return channel
+
+
+async def update_channel(
+    db: AsyncSession,
+    channel: Channel,
+    changes: dict[str, Any],
+    *,
+    kinds: ChannelKinds,
+    policy: Policy,
+    now: datetime,
+) -> Channel:
+    """Apply a PATCH (only the fields sent); the kind is fixed once created."""
+    kind = changes.get("kind")
+    if kind is not None and kind != channel.kind:
+        raise InvalidInput("kind cannot be changed; create a new channel", field="kind")
+    if changes.get("name") is not None:
+        channel.name = clean_name(changes["name"])
+    if changes.get("config") is not None:
+        merged = kinds.merge(channel.kind, channel.config, changes["config"])
+        channel.config = kinds.validate(channel.kind, merged, allow_private=policy.allow_private)
+    if changes.get("is_default") is not None:
+        channel.is_default = bool(changes["is_default"])
+    channel.updated_at = now
     await db.flush()
     return channel
 

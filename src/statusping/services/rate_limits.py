@@ -24,6 +24,15 @@ LOGIN = Limit("login", 10, timedelta(minutes=15), "Too many failed log-in attemp
 PASSWORD_RESET = Limit(
     "reset", 10, timedelta(minutes=15), "Too many password reset requests. Try again later."
 )
+# Per monitor / per channel: each check-now makes the target see a request and holds a web slot for
+# up to the monitor's timeout; each channel test sends a real message. Enough for any debugging
+# session, too few to turn StatusPing into someone's load generator or spam relay.
+CHECK_NOW = Limit(
+    "check-now", 30, timedelta(minutes=10), "Too many on-demand checks of this monitor. Try again later."
+)
+CHANNEL_TEST = Limit(
+    "channel-test", 10, timedelta(minutes=10), "Too many test messages to this channel. Try again later."
+)
 
 
 def keys_for(email: str | None, ip: str | None) -> list[str]:

@@ -20,7 +20,7 @@ from statusping.config import Settings
 from statusping.domain.accounts import Role
 from statusping.domain.errors import Forbidden, NotAuthenticated, NotFound
 from statusping.security import tokens_equal
-from statusping.services import accounts
+from statusping.services import accounts, ports
 from statusping.services.accounts import Account, Client
 from statusping.storage.models import Monitor, User, UserSession
 from statusping.storage.repositories.monitors import MonitorRepository
@@ -131,6 +131,33 @@ async def get_current_monitor(monitor_id: str, account: CurrentAccount, db: Db) 
 
 
 CurrentMonitor = Annotated[Monitor, Depends(get_current_monitor)]
+
+
+def get_prober(request: Request) -> ports.Prober:
+    prober: ports.Prober = request.app.state.prober
+    return prober
+
+
+def get_channel_sender(request: Request) -> ports.ChannelSender:
+    sender: ports.ChannelSender = request.app.state.channel_sender
+    return sender
+
+
+def get_channel_kinds(request: Request) -> ports.ChannelKinds:
+    kinds: ports.ChannelKinds = request.app.state.channel_kinds
+    return kinds
+
+
+async def get_end_transaction(db: Db) -> ports.EndTransaction:
+    """Lets a use-case end the request's transaction before it waits on the network (what it wrote
+    so far is committed); what follows runs in a new transaction that ``get_db`` commits."""
+    return db.commit
+
+
+Prober = Annotated[ports.Prober, Depends(get_prober)]
+ChannelSender = Annotated[ports.ChannelSender, Depends(get_channel_sender)]
+ChannelKinds = Annotated[ports.ChannelKinds, Depends(get_channel_kinds)]
+EndTransaction = Annotated[ports.EndTransaction, Depends(get_end_transaction)]
 
 
 async def get_optional_account(session: OptionalSession, db: Db) -> Account | None:

@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.encoders import jsonable_encoder
 
 from statusping.config import Settings
 from statusping.domain.errors import Forbidden, InvalidInput
 from statusping.domain.maintenance import active_for
-from statusping.domain.monitors import MonitorType
 from statusping.domain.plans import PLANS, get_plan
 from statusping.domain.uptime import Window, window_allowed
-from statusping.engine.runners import run_check
 from statusping.services import channels as alerting
+from statusping.services import checks, statistics
 from statusping.services import monitors as service
-from statusping.services import statistics
-from statusping.services.recording import Observation, record, result_row, windows_by_org
+from statusping.services.recording import windows_by_org
 from statusping.storage.models import Monitor
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.api.v1.monitor_schemas import (
@@ -28,7 +26,16 @@ from statusping.web.api.v1.monitor_schemas import (
     MonitorUpdate,
     monitor_out,
 )
-from statusping.web.deps import CurrentAccount, CurrentMonitor, Db, SettingsDep, Writer, now
+from statusping.web.deps import (
+    CurrentAccount,
+    CurrentMonitor,
+    Db,
+    EndTransaction,
+    Prober,
+    SettingsDep,
+    Writer,
+    now,
+)
 from statusping.web.policy import policy_of
 
 router = APIRouter(prefix="/monitors", tags=["monitors"])
@@ -128,24 +135,18 @@ async def resume_monitor(
 
 @router.post("/{monitor_id}/check")
 async def check_now(
-    monitor: CurrentMonitor, account: Writer, db: Db, settings: SettingsDep, request: Request
+    monitor: CurrentMonitor,
+    account: Writer,
+    db: Db,
+    settings: SettingsDep,
+    prober: Prober,
+    end_transaction: EndTransaction,
 ) -> CheckResultOut:
     """Run one check now, store it and feed the state machine, as a scheduled check would."""
-    if monitor.type == MonitorType.HEARTBEAT.value:
-        raise InvalidInput("heartbeat monitors are checked by their pings, not on demand", field="type")
-    # End the read transaction before the network wait: on SQLite it holds the write lock, and
-    # a slow target must not stall the engine and every other request for its whole timeout.
-    await db.commit()
-    started = now()
-    outcome = await run_check(
-        MonitorType(monitor.type), monitor.config, monitor.timeout_seconds, request.app.state.http_client
+    result = await checks.check_now(
+        db, monitor, prober=prober, end_transaction=end_transaction, region=settings.region, now=now()
     )
-    observation = Observation(monitor.id, outcome, started)
-    if monitor.paused:
-        # Shown, not stored: a paused monitor keeps no history.
-        return CheckResultOut.of(result_row(observation, settings.region))
-    recorded = await record(db, [observation], region=settings.region)
-    return CheckResultOut.of(recorded[0].result if recorded else result_row(observation, settings.region))
+    return CheckResultOut.of(result)
 
 
 @router.get("/{monitor_id}/results")
