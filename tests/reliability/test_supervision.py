@@ -1,0 +1,153 @@
+"""The embedded engine survives a database error it did not expect, and /api/health tells the truth.
+
+The fault is real: a table the engine needs is renamed away under it (on SQLite and PostgreSQL
+alike) and renamed back later, as a botched migration or a restore would do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from statusping.supervisor import LoopSpec, LoopState, Supervisor
+from tests.support import eventually, signup
+from tests.targets import SwitchableTarget
+
+
+@pytest.fixture
+def engine_enabled() -> bool:
+    return True
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    # A loop without progress for 3 s counts as stalled, so the outage shows within seconds.
+    return {"mode": "selfhosted", "min_interval_seconds": 1, "loop_stall_seconds": 3}
+
+
+async def rename(app: FastAPI, old: str, new: str) -> None:
+    async with app.state.engine.begin() as conn:
+        await conn.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+async def health(client: httpx.AsyncClient) -> httpx.Response:
+    return await client.get("/api/health")
+
+
+async def result_count(client: httpx.AsyncClient, monitor_id: str) -> int:
+    response = await client.get(f"/api/v1/monitors/{monitor_id}/results?limit=500")
+    assert response.status_code == 200, response.text
+    return len(response.json())
+
+
+async def test_the_engine_survives_a_lost_table_and_health_answers_503_until_it_recovers(
+    app: FastAPI, client: httpx.AsyncClient, target: SwitchableTarget, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="statusping")
+    await signup(client)
+    response = await client.post(
+        "/api/v1/monitors",
+        json={"name": "Shop", "type": "http", "url": target.url, "interval_seconds": 2, "timeout_seconds": 1},
+    )
+    assert response.status_code == 201, response.text
+    monitor_id = response.json()["id"]
+    await eventually(lambda: result_count(client, monitor_id))
+
+    async def ok() -> bool:
+        return (await health(client)).status_code == 200
+
+    await eventually(ok)
+    body = (await health(client)).json()
+    assert body["loops"]["engine.claim"]["state"] == "running"
+    assert body["loops"]["dispatcher"]["state"] == "running"
+
+    await rename(app, "monitors", "monitors_away")
+    try:
+
+        async def unhealthy() -> dict[str, Any] | None:
+            answer = await health(client)
+            return answer.json() if answer.status_code == 503 else None
+
+        body = await eventually(unhealthy, within=30)
+        claim = body["loops"]["engine.claim"]
+        assert body["status"] == "error"
+        assert body["database"] == "ok"  # the database answers; the engine is what is stuck
+        assert claim["healthy"] is False
+        assert claim["state"] in ("backing_off", "running")
+        assert "monitors" in claim["last_error"]
+        failures = [r for r in caplog.records if r.getMessage().startswith("engine.claim failed")]
+        assert failures, "the first failure is logged"
+        assert failures[0].exc_info is not None  # with its traceback, once
+        assert all(r.exc_info is None for r in caplog.records if "failed again" in r.getMessage())
+    finally:
+        await rename(app, "monitors_away", "monitors")
+
+    before = await result_count(client, monitor_id)
+
+    async def checking_again() -> bool:
+        return await result_count(client, monitor_id) > before
+
+    await eventually(checking_again, within=30)
+    await eventually(ok, within=30)
+    body = (await health(client)).json()
+    assert body["loops"]["engine.claim"]["restarts"] >= 1
+    assert body["engine"]["running"] is True
+    assert any("engine.claim recovered" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_loop_that_keeps_failing_is_restarted_with_growing_pauses_and_logged_briefly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    supervisor = Supervisor()
+    stop = asyncio.Event()
+    runs = 0
+
+    async def flaky(loop: Any) -> None:
+        nonlocal runs
+        runs += 1
+        if runs < 3:
+            raise ConnectionRefusedError("database at 127.0.0.1:5432 refused the connection")
+        loop.progress()
+        await stop.wait()
+
+    with caplog.at_level(logging.INFO, logger="statusping.supervisor"):
+        loop = supervisor.start(LoopSpec("flaky", stall_after=60), flaky, stop=stop)
+        await eventually(lambda: _true(loop.last_progress is not None and loop.failures == 0), within=10)
+        stop.set()
+        await loop.finish(5)
+    assert runs == 3
+    assert loop.restarts == 2
+    assert loop.state is LoopState.STOPPED
+    assert loop.last_error == "ConnectionRefusedError: database at 127.0.0.1:5432 refused the connection"
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0] == "flaky failed; restarting in 1 s"
+    assert messages[1].startswith("flaky failed again (2 times in a row)")
+    assert messages[1].endswith("restarting in 2 s")
+    assert messages[2] == "flaky recovered after 2 failure(s)"
+    assert [r.exc_info is not None for r in caplog.records] == [True, False, False]
+
+
+async def test_an_error_no_restart_can_cure_leaves_the_loop_dead_and_unhealthy() -> None:
+    supervisor = Supervisor()
+    stop = asyncio.Event()
+
+    async def misconfigured(loop: Any) -> None:
+        import statusping_no_such_driver  # type: ignore[import-not-found]  # noqa: F401
+
+    loop = supervisor.start(LoopSpec("misconfigured"), misconfigured, stop=stop)
+    await asyncio.wait_for(supervisor.dead.wait(), 10)
+    assert loop.state is LoopState.DEAD
+    assert supervisor.healthy() is False
+    assert supervisor.report()["misconfigured"]["state"] == "dead"
+    stop.set()
+    await loop.finish(1)
+
+
+async def _true(value: bool) -> bool:
+    return value
