@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # A background loop (engine, dispatcher) without progress for this long makes /api/health 503.
     loop_stall_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # Alert delivery timing. The defaults suit production; the fault tests shorten them. The first
+    # retry of a failed delivery waits alert_retry_seconds (doubling after); a delivery whose sender
+    # died mid-send comes due again after alert_lease_seconds (keep it above the slowest send).
+    alert_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
+    alert_lease_seconds: float = Field(default=120.0, ge=1, le=3600)
 
     smtp_host: str | None = None
     smtp_port: int = 587

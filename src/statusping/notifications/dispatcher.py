@@ -98,7 +98,11 @@ class Dispatcher(BackgroundLoop):
     ) -> None:
         super().__init__(sessionmaker, owner=owner, supervisor=supervisor)
         self.settings = settings
-        self.options = options or DispatcherOptions(stall_after=settings.loop_stall_seconds)
+        self.options = options or DispatcherOptions(
+            backoff_base=settings.alert_retry_seconds,
+            lease=timedelta(seconds=settings.alert_lease_seconds),
+            stall_after=settings.loop_stall_seconds,
+        )
         self.channels = build_channels(mailer, http_client, smtp_configured=settings.smtp_configured)
         self._inflight: set[asyncio.Task[None]] = set()
 
