@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +19,8 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from statusping.supervisor import LoopSpec, LoopState, Supervisor
+from tests.conftest import free_port
+from tests.e2e.conftest import statusping_executable
 from tests.support import eventually, signup
 from tests.targets import SwitchableTarget
 
@@ -147,6 +152,40 @@ async def test_an_error_no_restart_can_cure_leaves_the_loop_dead_and_unhealthy()
     assert supervisor.report()["misconfigured"]["state"] == "dead"
     stop.set()
     await loop.finish(1)
+
+
+async def run_worker(database_url: str, log: Path) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPING_")}
+    env.update(STATUSPING_DATABASE_URL=database_url, STATUSPING_MODE="selfhosted",
+               STATUSPING_DATA_DIR=str(log.parent / "data"))  # fmt: skip
+    with log.open("wb") as handle:
+        return await asyncio.create_subprocess_exec(
+            statusping_executable(), "worker", env=env, stdout=handle, stderr=asyncio.subprocess.STDOUT
+        )
+
+
+async def test_a_worker_waits_for_an_unreachable_database_and_exits_cleanly_when_told(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/statusping"
+    worker = await run_worker(url, log)
+    try:
+
+        async def retrying() -> bool:
+            return log.read_text().count("database not reachable") >= 2
+
+        await eventually(retrying, within=60)
+        assert worker.returncode is None  # still there, retrying: a process manager has nothing to do
+    finally:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(worker.wait(), 30) == 0, log.read_text()
+
+
+async def test_a_worker_with_a_database_url_it_cannot_use_exits_non_zero(tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    worker = await run_worker("nonsense:::", log)
+    assert await asyncio.wait_for(worker.wait(), 60) == 1
+    assert "STATUSPING_DATABASE_URL" in log.read_text()
 
 
 async def _true(value: bool) -> bool:
