@@ -2,14 +2,15 @@
 // the page keeps its UTC times, which the <time datetime> attributes carry exactly.
 (function () {
   "use strict";
-  var format = new Intl.DateTimeFormat(undefined, {
+  var full = new Intl.DateTimeFormat(undefined, {
     day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
   });
+  var timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
   document.querySelectorAll("time[datetime]").forEach(function (node) {
     var moment = new Date(node.getAttribute("datetime"));
     if (!isNaN(moment.getTime())) {
       node.title = node.textContent;
-      node.textContent = format.format(moment);
+      node.textContent = (node.hasAttribute("data-time-only") ? timeOnly : full).format(moment);
     }
   });
 })();
