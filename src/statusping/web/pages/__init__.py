@@ -1,8 +1,9 @@
 from fastapi import APIRouter
 
-from statusping.web.pages import auth, dashboard, landing
+from statusping.web.pages import auth, dashboard, landing, monitors
 
 router = APIRouter(include_in_schema=False)
 router.include_router(landing.router)
 router.include_router(auth.router)
 router.include_router(dashboard.router)
+router.include_router(monitors.router)

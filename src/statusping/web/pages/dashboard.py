@@ -32,6 +32,7 @@ async def dashboard(request: Request, account: OptionalAccount, db: Db, settings
     at = now()
     shown = [
         {
+            "id": str(m.id),
             "name": m.name,
             "target": target_of(MonitorType(m.type), m.config),
             "status": shown_status(m, in_maintenance=active_for(windows, str(m.id), at)),
