@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from statusping import __version__
@@ -28,6 +28,7 @@ from statusping.supervisor import Supervisor
 from statusping.web.api.health import router as health_router
 from statusping.web.api.v1 import router as api_v1_router
 from statusping.web.errors import install_error_handlers
+from statusping.web.limits import RequestLimitsMiddleware, refuse_unstorable_params
 from statusping.web.middleware import SecurityHeadersMiddleware
 from statusping.web.pages import router as pages_router
 from statusping.web.public import router as public_router
@@ -92,9 +93,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
         openapi_url="/api/openapi.json",
         docs_url=None,  # served by our own page with vendored assets (no CDN, strict CSP)
         redoc_url=None,
+        dependencies=[Depends(refuse_unstorable_params)],
     )
     app.state.settings = settings
     app.state.templates = create_templates(settings)
+    app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(health_router)

@@ -76,12 +76,21 @@ def serve(host: str, port: int, no_engine: bool) -> None:
     import uvicorn
 
     from statusping.app import create_app
+    from statusping.web.limits import MAX_HEADER_BYTES
 
     settings = _settings()
     _configure_logging(settings)
     app = create_app(settings, engine=not no_engine)
     click.echo(f"StatusPing on http://{host}:{port}  (database: {_safe_url(settings)})")
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        # Above the app's own header limit, so an oversized header section gets its 431 from the app.
+        h11_max_incomplete_event_size=2 * MAX_HEADER_BYTES,
+    )
 
 
 @main.command()

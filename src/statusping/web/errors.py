@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
+from statusping.web.error_docs import document_errors
 
 
 def wants_json(request: Request) -> bool:
@@ -60,3 +61,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StatusPingError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    document_errors(app)

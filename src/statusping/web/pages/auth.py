@@ -15,6 +15,7 @@ from pydantic.networks import EmailStr
 
 from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
 from statusping.services import accounts, onboarding
+from statusping.web.api.types import StorableStr
 from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
 from statusping.web.deps import (
     CurrentUser,
@@ -26,18 +27,12 @@ from statusping.web.deps import (
     now,
 )
 from statusping.web.emails import send_password_reset
+from statusping.web.redirects import safe_next
 from statusping.web.rendering import is_htmx, render
 
 router = APIRouter()
-FormStr = Annotated[str, Form()]
+FormStr = Annotated[StorableStr, Form()]
 _email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect after login is a phishing tool.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/dashboard"
 
 
 def _go(request: Request, target: str) -> Response:
@@ -115,8 +110,8 @@ async def signup_submit(
 @router.get("/login", response_class=HTMLResponse)
 async def login_page(request: Request, account: OptionalAccount, next: str = "") -> Response:
     if account is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", {"errors": {}, "values": {"next": next}})
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", {"errors": {}, "values": {"next": safe_next(next, default="")}})
 
 
 @router.post("/login", dependencies=[SameOrigin])
@@ -128,7 +123,7 @@ async def login_submit(
     password: FormStr = "",
     next: FormStr = "",
 ) -> Response:
-    values = {"email": email, "next": next}
+    values = {"email": email, "next": safe_next(next, default="")}
     status_code = 401
     try:
         user = await accounts.attempt_login(
@@ -146,7 +141,7 @@ async def login_submit(
                 client=client_of(request),
                 now=now(),
             )
-            response = _go(request, _safe_next(next))
+            response = _go(request, safe_next(next))
             set_session_cookies(response, settings, token)
             return response
         await db.commit()  # the failure must count even though this attempt fails

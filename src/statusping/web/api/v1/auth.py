@@ -8,6 +8,7 @@ from pydantic import BaseModel, EmailStr, Field
 from statusping.domain.accounts import ORG_NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from statusping.domain.errors import NotAuthenticated
 from statusping.services import accounts, onboarding
+from statusping.web.api.types import Input
 from statusping.web.api.v1.schemas import MeOut
 from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
 from statusping.web.deps import (
@@ -23,27 +24,27 @@ from statusping.web.emails import send_password_reset
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-class SignupIn(BaseModel):
+class SignupIn(Input):
     email: EmailStr = Field(max_length=320)
     password: str = Field(max_length=PASSWORD_MAX_LENGTH)
     organization: str = Field(max_length=ORG_NAME_MAX_LENGTH * 2)
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     email: str = Field(max_length=320)
     password: str = Field(max_length=PASSWORD_MAX_LENGTH)
 
 
-class ResetIn(BaseModel):
+class ResetIn(Input):
     email: str = Field(max_length=320)
 
 
-class ResetConfirmIn(BaseModel):
+class ResetConfirmIn(Input):
     token: str = Field(max_length=200)
     password: str = Field(max_length=PASSWORD_MAX_LENGTH)
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(Input):
     current_password: str = Field(max_length=PASSWORD_MAX_LENGTH)
     new_password: str = Field(max_length=PASSWORD_MAX_LENGTH)
 

@@ -12,6 +12,7 @@ from statusping.services import channel_tests, ports
 from statusping.services import channels as service
 from statusping.storage.models import Channel
 from statusping.storage.repositories.channels import ChannelRepository
+from statusping.web.api.types import Input
 from statusping.web.api.v1.channel_deps import CurrentChannel
 from statusping.web.deps import (
     ChannelKinds,
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/channels", tags=["channels"])
 KindName = Literal["email", "webhook", "apprise"]
 
 
-class ChannelCreate(BaseModel):
+class ChannelCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=200)
@@ -39,7 +40,7 @@ class ChannelCreate(BaseModel):
     is_default: bool = False
 
 
-class ChannelUpdate(BaseModel):
+class ChannelUpdate(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)

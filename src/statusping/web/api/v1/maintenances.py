@@ -13,28 +13,29 @@ from statusping.domain.maintenance import Window
 from statusping.services import maintenances as service
 from statusping.services.recording import as_window
 from statusping.storage.models import Maintenance
+from statusping.web.api.types import Input, SaneDatetime
 from statusping.web.deps import CurrentAccount, Db, SettingsDep, Writer, now
 from statusping.web.policy import policy_of
 
 router = APIRouter(prefix="/maintenances", tags=["maintenances"])
 
 
-class MaintenanceIn(BaseModel):
+class MaintenanceIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(max_length=400)
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: SaneDatetime
+    ends_at: SaneDatetime
     recurrence: str | None = Field(default=None, max_length=500, description='null, "weekly" or an RRULE')
     monitor_ids: list[str] | None = Field(default=None, max_length=1000, description="null: all monitors")
 
 
-class MaintenanceUpdate(BaseModel):
+class MaintenanceUpdate(Input):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=400)
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: SaneDatetime | None = None
+    ends_at: SaneDatetime | None = None
     recurrence: str | None = Field(default=None, max_length=500)
     monitor_ids: list[str] | None = Field(default=None, max_length=1000)
 

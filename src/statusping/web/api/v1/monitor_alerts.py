@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.services import channels as service
+from statusping.web.api.types import Input
 from statusping.web.deps import CurrentAccount, CurrentMonitor, Db, Writer
 
 router = APIRouter(prefix="/monitors", tags=["monitors"])
@@ -20,7 +21,7 @@ class MonitorAlerts(BaseModel):
     reminder_minutes: int | None
 
 
-class MonitorAlertsUpdate(BaseModel):
+class MonitorAlertsUpdate(Input):
     model_config = ConfigDict(extra="forbid")
 
     channel_ids: list[str] | None = Field(default=None, max_length=50)

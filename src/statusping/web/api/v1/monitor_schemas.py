@@ -8,11 +8,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.storage.models import CheckResult, Incident, Monitor
+from statusping.web.api.types import Input
 
 MonitorTypeName = Literal["http", "tcp", "dns", "heartbeat"]
 
 
-class MonitorFields(BaseModel):
+class MonitorFields(Input):
     """Every writable field; which ones apply depends on ``type``."""
 
     model_config = ConfigDict(extra="forbid")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Response, status
@@ -19,6 +18,7 @@ from statusping.services import monitors as service
 from statusping.services.recording import windows_by_org
 from statusping.storage.models import Monitor
 from statusping.storage.repositories.monitors import MonitorRepository
+from statusping.web.api.types import PageOffset, SaneDatetime
 from statusping.web.api.v1.monitor_schemas import (
     CheckResultOut,
     IncidentOut,
@@ -71,7 +71,7 @@ async def list_monitors(
     settings: SettingsDep,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: PageOffset = 0,
 ) -> list[dict[str, Any]]:
     repo = MonitorRepository(db)
     org_id = account.organization.id
@@ -154,8 +154,8 @@ async def results(
     monitor: CurrentMonitor,
     db: Db,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: SaneDatetime | None = None,
+    until: SaneDatetime | None = None,
 ) -> list[CheckResultOut]:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:

@@ -13,6 +13,7 @@ from statusping.domain.errors import InvalidInput, NotFound
 from statusping.notifications.message import build_message
 from statusping.storage.models import AlertEvent, Delivery
 from statusping.storage.repositories.outbox import OutboxRepository
+from statusping.web.api.types import SaneDatetime
 from statusping.web.deps import CurrentAccount, Db, SettingsDep
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -87,7 +88,7 @@ async def list_notifications(
     db: Db,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    before: datetime | None = None,
+    before: SaneDatetime | None = None,
 ) -> list[DeliveryOut]:
     """Newest first; pass the oldest ``created_at`` of a page as ``before`` to get the next one."""
     if before is not None and before.tzinfo is None:

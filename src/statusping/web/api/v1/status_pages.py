@@ -15,13 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from statusping.domain.errors import NotFound
 from statusping.services import status_pages as service
 from statusping.storage.models import StatusPage
+from statusping.web.api.types import Input
 from statusping.web.deps import CurrentAccount, Db, SettingsDep, Writer, now
 
 router = APIRouter(prefix="/status-pages", tags=["status pages"])
 NOT_YET = ("slug", "logo_url", "brand_color", "custom_domain", "show_powered_by")
 
 
-class ComponentIn(BaseModel):
+class ComponentIn(Input):
     model_config = ConfigDict(extra="forbid")
 
     monitor_id: str = Field(max_length=64)
@@ -31,7 +32,7 @@ class ComponentIn(BaseModel):
     )
 
 
-class StatusPageUpdate(BaseModel):
+class StatusPageUpdate(Input):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=400)
