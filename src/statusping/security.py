@@ -49,3 +49,34 @@ def token_digest(secret_key: str, token: str) -> str:
 
 def tokens_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def csrf_token_for_session(secret_key: str, session_token: str) -> str:
+    """The CSRF token of a session: derived from it, so a cookie planted by a sibling subdomain (or
+    any value an attacker chose) never matches, and no second secret has to be stored."""
+    return token_digest(secret_key, "csrf:" + session_token)
+
+
+# A "known device" cookie (OWASP's device-cookie defence against account lockout): proof that this
+# browser once signed in to this email, so the per-email failure counter does not apply to it.
+_DEVICE_SEPARATOR = "."
+
+
+def sign_device(secret_key: str, email: str, issued_at: int, device_id: str | None = None) -> str:
+    device = device_id or secrets.token_urlsafe(16)
+    payload = f"{device}{_DEVICE_SEPARATOR}{issued_at}"
+    return f"{payload}{_DEVICE_SEPARATOR}{token_digest(secret_key, f'device:{email}:{payload}')}"
+
+
+def verified_device(secret_key: str, cookie: str | None, email: str, *, now: int, max_age: int) -> str | None:
+    """The device id when ``cookie`` was issued by us for ``email`` less than ``max_age`` s ago."""
+    if not cookie or len(cookie) > 200:
+        return None
+    parts = cookie.split(_DEVICE_SEPARATOR)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    device, issued, signature = parts
+    if not 0 <= now - int(issued) < max_age:
+        return None
+    expected = token_digest(secret_key, f"device:{email}:{device}{_DEVICE_SEPARATOR}{issued}")
+    return device if tokens_equal(expected, signature) else None

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 class StatusPingError(Exception):
     status_code = 400
+    # Set when what the request wrote before failing must still be saved: a counted failed log-in
+    # or a refused sign-up has to count although the request answers 4xx.
+    keep_changes = False
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

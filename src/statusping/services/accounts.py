@@ -12,19 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.accounts import (
     Role,
-    check_password,
     clean_org_name,
     normalize_email,
     slug_candidates,
     slugify,
 )
-from statusping.domain.errors import Conflict, InvalidInput, NotFound
+from statusping.domain.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, StatusPingError
+from statusping.domain.passwords import check_new_password
 from statusping.domain.plans import DEFAULT_PLAN, PlanKey, get_plan
 from statusping.security import (
     hash_password,
     needs_rehash,
     new_token,
+    sign_device,
     token_digest,
+    verified_device,
     verify_password,
 )
 from statusping.services import rate_limits
@@ -40,6 +42,9 @@ from statusping.storage.repositories.accounts import AccountRepository
 
 SESSION_LIFETIME = timedelta(days=30)
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
+# How long a browser stays "known" to an account after its last successful sign-in.
+KNOWN_DEVICE_LIFETIME = timedelta(days=180)
+WRONG_LOGIN = "wrong email or password"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +60,38 @@ class Client:
 
     ip: str | None
     user_agent: str | None
+    # The known-device cookie the browser sent, if any (checked against the email it claims).
+    device: str | None = None
 
 
-async def signup(db: AsyncSession, *, email: str, password: str, org_name: str) -> Account:
-    email = normalize_email(email)
-    check_password(password)
-    name = clean_org_name(org_name)
+async def signup(
+    db: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    org_name: str,
+    client: Client | None = None,
+    now: datetime | None = None,
+) -> Account:
+    """Create a user, an organization and its status page.
+
+    With a ``client`` (every web sign-up) the attempt counts toward the per-address limit first,
+    and a refusal keeps that count, so probing which emails exist costs as much as signing up.
+    """
     repo = AccountRepository(db)
-    if await repo.email_taken(email):
-        raise Conflict("an account with this email already exists")
+    if client is not None and client.ip and now is not None:
+        checks = [(rate_limits.SIGNUP, f"ip:{client.ip}")]
+        await rate_limits.enforce_all(db, checks, now)
+        await rate_limits.record_all(db, checks, now)
+    try:
+        email = normalize_email(email)
+        name = clean_org_name(org_name)
+        check_new_password(password, email=email, org_names=[name])
+        if await repo.email_taken(email):
+            raise Conflict("an account with this email already exists")
+    except StatusPingError as exc:
+        exc.keep_changes = client is not None
+        raise
     user = User(id=uuid.uuid4(), email=email, password_hash=await hash_password(password))
     org = Organization(id=uuid.uuid4(), name=name, slug=await _free_slug(repo, name), plan=DEFAULT_PLAN.value)
     membership = Membership(user_id=user.id, organization_id=org.id, role=Role.OWNER.value)
@@ -89,20 +117,38 @@ async def _free_slug(repo: AccountRepository, name: str) -> str:
 
 
 async def attempt_login(
-    db: AsyncSession, *, email: str, password: str, client: Client, now: datetime
-) -> User | None:
-    """The user, or ``None`` after recording a failure. Raises ``RateLimited`` when over the limit."""
+    db: AsyncSession, *, email: str, password: str, client: Client, secret_key: str, now: datetime
+) -> User:
+    """The user whose password this is.
+
+    Raises ``RateLimited`` when over a limit, and ``NotAuthenticated`` after counting a failure
+    (the count is kept although the request fails). A browser holding this email's known-device
+    cookie answers only to its own counter, so failures from elsewhere never lock the owner out.
+    """
     email = normalize_email(email)
-    keys = rate_limits.keys_for(email, client.ip)
-    await rate_limits.enforce(db, rate_limits.LOGIN, keys, now)
-    repo = AccountRepository(db)
-    user = await repo.user_by_email(email)
+    device = verified_device(
+        secret_key,
+        client.device,
+        email,
+        now=int(now.timestamp()),
+        max_age=int(KNOWN_DEVICE_LIFETIME.total_seconds()),
+    )
+    checks = rate_limits.login_checks(email, client.ip, device)
+    await rate_limits.enforce_all(db, checks, now)
+    user = await AccountRepository(db).user_by_email(email)
     if not await verify_password(user.password_hash if user else None, password) or user is None:
-        await rate_limits.record(db, rate_limits.LOGIN, keys, now)
-        return None
+        await rate_limits.record_all(db, checks, now)
+        error = NotAuthenticated(WRONG_LOGIN)
+        error.keep_changes = True
+        raise error
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password(password)
     return user
+
+
+def known_device_token(user: User, *, secret_key: str, now: datetime) -> str:
+    """A fresh known-device cookie value for a browser that just proved it knows the password."""
+    return sign_device(secret_key, user.email, int(now.timestamp()))
 
 
 async def start_session(
@@ -141,13 +187,35 @@ async def account_of(db: AsyncSession, user: User) -> Account:
     return Account(user=user, membership=found[0], organization=found[1])
 
 
-async def change_password(db: AsyncSession, user: User, *, current_password: str, new_password: str) -> None:
+async def change_password(
+    db: AsyncSession, user: User, *, current_password: str, new_password: str, now: datetime
+) -> None:
     """Change the password and end every session of the user (the caller starts a fresh one)."""
-    if not await verify_password(user.password_hash, current_password):
-        raise InvalidInput("current password is wrong", field="current_password")
-    check_password(new_password)
-    user.password_hash = await hash_password(new_password)
-    await AccountRepository(db).delete_sessions_of(user.id)
+    checks = [(rate_limits.PASSWORD_CHANGE, f"user:{user.id}")]
+    await rate_limits.enforce_all(db, checks, now)
+    await rate_limits.record_all(db, checks, now)
+    try:
+        if not await verify_password(user.password_hash, current_password):
+            raise InvalidInput("current password is wrong", field="current_password")
+        check_new_password(new_password, email=user.email, org_names=await _org_names(db, user))
+    except StatusPingError as exc:
+        exc.keep_changes = True
+        raise
+    await _set_password(db, user, new_password, now)
+
+
+async def _org_names(db: AsyncSession, user: User) -> list[str]:
+    found = await AccountRepository(db).primary_membership(user.id)
+    return [found[1].name] if found else []
+
+
+async def _set_password(db: AsyncSession, user: User, password: str, now: datetime) -> None:
+    """Every session and every outstanding reset link of the user dies with the old password."""
+    user.password_hash = await hash_password(password)
+    user.password_changed_at = now
+    repo = AccountRepository(db)
+    await repo.delete_sessions_of(user.id)
+    await repo.delete_reset_tokens_of(user.id)
 
 
 async def request_password_reset(
@@ -188,13 +256,14 @@ async def confirm_password_reset(
     record = await repo.reset_token(token_digest(secret_key, token))
     if record is None or record.used_at is not None or record.expires_at <= now:
         raise InvalidInput(INVALID_RESET_LINK, field="token")
-    check_password(new_password)
     user = await repo.user_by_id(record.user_id)
-    if user is None:
+    # Belt and braces: a change deletes outstanding links, and a link older than the last change
+    # is void even if one survived (issued by a node that had not seen the change yet).
+    changed = user.password_changed_at if user else None
+    if user is None or (changed is not None and record.created_at <= changed):
         raise InvalidInput(INVALID_RESET_LINK, field="token")
-    user.password_hash = await hash_password(new_password)
-    await repo.spend_reset_tokens_of(user.id, now)
-    await repo.delete_sessions_of(user.id)
+    check_new_password(new_password, email=user.email, org_names=await _org_names(db, user))
+    await _set_password(db, user, new_password, now)
     return user
 
 
@@ -205,7 +274,7 @@ async def create_user(db: AsyncSession, *, email: str, password: str, org_name: 
     if existing is None:
         return await signup(db, email=email, password=password, org_name=org_name)
     email = normalize_email(email)
-    check_password(password)
+    check_new_password(password, email=email, org_names=[existing.name])
     if await repo.email_taken(email):
         raise Conflict("an account with this email already exists")
     user = User(id=uuid.uuid4(), email=email, password_hash=await hash_password(password))

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.config import Settings
 from statusping.domain.accounts import Role
-from statusping.domain.errors import Forbidden, NotAuthenticated, NotFound
-from statusping.security import tokens_equal
+from statusping.domain.errors import Forbidden, NotAuthenticated, NotFound, StatusPingError
+from statusping.security import csrf_token_for_session, tokens_equal
 from statusping.services import accounts, ports
 from statusping.services.accounts import Account, Client
 from statusping.storage.models import Monitor, User, UserSession
 from statusping.storage.repositories.monitors import MonitorRepository
-from statusping.web.cookies import CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE
+from statusping.web.cookies import CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, DEVICE_COOKIE, SESSION_COOKIE
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -43,6 +43,9 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         try:
             yield session
+        except StatusPingError as exc:
+            await (session.commit() if exc.keep_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise
@@ -58,6 +61,7 @@ def client_of(request: Request) -> Client:
     return Client(
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
+        device=request.cookies.get(DEVICE_COOKIE),
     )
 
 
@@ -65,7 +69,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 Db = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
-async def _check_csrf(request: Request) -> None:
+async def _check_csrf(request: Request, session_token: str, secret_key: str) -> None:
+    """Double submit (header or form field equal to the cookie), and the token must be the one
+    derived from this session: an attacker who can set cookies still cannot compute it."""
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -74,7 +80,8 @@ async def _check_csrf(request: Request) -> None:
         form = await request.form()
         value = form.get(CSRF_FORM_FIELD)
         sent = value if isinstance(value, str) else None
-    if not cookie or not sent or not tokens_equal(cookie, sent):
+    expected = csrf_token_for_session(secret_key, session_token)
+    if not cookie or not sent or not tokens_equal(cookie, sent) or not tokens_equal(expected, sent):
         raise Forbidden(f"missing or wrong CSRF token: send the {CSRF_HEADER} header")
 
 
@@ -86,7 +93,7 @@ async def get_optional_session(
         return None
     found = await accounts.user_for_token(db, token, secret_key=settings.resolved_secret_key, now=now())
     if found is not None and request.method in UNSAFE_METHODS:
-        await _check_csrf(request)
+        await _check_csrf(request, token, settings.resolved_secret_key)
     return found
 
 

@@ -100,12 +100,6 @@ class AccountRepository:
             select(PasswordResetToken).where(PasswordResetToken.token_hash == token_hash)
         )
 
-    async def spend_reset_tokens_of(self, user_id: uuid.UUID, now: datetime) -> None:
-        """Every outstanding link dies with a successful reset, not just the one that was used."""
-        tokens = await self.db.scalars(
-            select(PasswordResetToken).where(
-                PasswordResetToken.user_id == user_id, PasswordResetToken.used_at.is_(None)
-            )
-        )
-        for token in tokens:
-            token.used_at = now
+    async def delete_reset_tokens_of(self, user_id: uuid.UUID) -> None:
+        """Every outstanding link dies with a password change or reset, not just the one used."""
+        await self.db.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user_id))

@@ -31,5 +31,7 @@ class RateLimitRepository:
     def record(self, scope: str, key: str, now: datetime) -> None:
         self.db.add(AuthFailure(scope=scope, key=key, created_at=now))
 
-    async def prune_before(self, cutoff: datetime) -> None:
-        await self.db.execute(delete(AuthFailure).where(AuthFailure.created_at < cutoff))
+    async def prune_before(self, scope: str, cutoff: datetime) -> None:
+        await self.db.execute(
+            delete(AuthFailure).where(AuthFailure.scope == scope, AuthFailure.created_at < cutoff)
+        )

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from pydantic.networks import EmailStr
 
-from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
+from statusping.domain.errors import InvalidInput, NotAuthenticated, RateLimited, StatusPingError
 from statusping.services import accounts, onboarding
 from statusping.web.api.types import StorableStr
 from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
@@ -73,6 +73,7 @@ async def signup_submit(
 ) -> Response:
     values = {"email": email, "organization": organization}
     errors: dict[str, str] = {}
+    status_code = 422
     try:
         _email_adapter.validate_python(email.strip())
     except ValidationError:
@@ -81,29 +82,37 @@ async def signup_submit(
         errors["organization"] = "Give your organization a name."
     if not errors:
         try:
-            account = await accounts.signup(db, email=email, password=password, org_name=organization)
-            await onboarding.welcome(db, account, now=now())
-        except InvalidInput as exc:
-            errors[exc.field or "_form"] = exc.detail.capitalize() + "."
-        except StatusPingError as exc:
-            errors["email" if exc.status_code == 409 else "_form"] = exc.detail.capitalize() + "."
-        else:
-            token = await accounts.start_session(
+            account = await accounts.signup(
                 db,
-                account.user,
-                secret_key=settings.resolved_secret_key,
+                email=email,
+                password=password,
+                org_name=organization,
                 client=client_of(request),
                 now=now(),
             )
+            await onboarding.welcome(db, account, now=now())
+        except InvalidInput as exc:
+            errors[exc.field or "_form"] = exc.detail.capitalize() + "."
+        except RateLimited as exc:
+            errors["_form"] = exc.detail
+            status_code = 429
+        except StatusPingError as exc:
+            errors["email" if exc.status_code == 409 else "_form"] = exc.detail.capitalize() + "."
+        else:
+            secret_key = settings.resolved_secret_key
+            token = await accounts.start_session(
+                db, account.user, secret_key=secret_key, client=client_of(request), now=now()
+            )
             response = _go(request, "/dashboard")
-            set_session_cookies(response, settings, token)
+            device = accounts.known_device_token(account.user, secret_key=secret_key, now=now())
+            set_session_cookies(response, settings, token, known_device=device)
             return response
     return _form_page(
         request,
         "signup.html",
         "partials/signup_form.html",
         {"errors": errors, "values": values},
-        status_code=422,
+        status_code=status_code,
     )
 
 
@@ -125,27 +134,24 @@ async def login_submit(
 ) -> Response:
     values = {"email": email, "next": safe_next(next, default="")}
     status_code = 401
+    secret_key = settings.resolved_secret_key
     try:
         user = await accounts.attempt_login(
-            db, email=email, password=password, client=client_of(request), now=now()
+            db, email=email, password=password, client=client_of(request), secret_key=secret_key, now=now()
         )
     except RateLimited as exc:
         errors = {"_form": exc.detail}
         status_code = 429
-    else:
-        if user is not None:
-            token = await accounts.start_session(
-                db,
-                user,
-                secret_key=settings.resolved_secret_key,
-                client=client_of(request),
-                now=now(),
-            )
-            response = _go(request, safe_next(next))
-            set_session_cookies(response, settings, token)
-            return response
-        await db.commit()  # the failure must count even though this attempt fails
+    except NotAuthenticated:  # counted; this page answers normally, so the count is committed
         errors = {"_form": "Wrong email or password."}
+    else:
+        token = await accounts.start_session(
+            db, user, secret_key=secret_key, client=client_of(request), now=now()
+        )
+        response = _go(request, safe_next(next))
+        device = accounts.known_device_token(user, secret_key=secret_key, now=now())
+        set_session_cookies(response, settings, token, known_device=device)
+        return response
     return _form_page(
         request,
         "login.html",

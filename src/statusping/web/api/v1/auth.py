@@ -6,7 +6,6 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from pydantic import BaseModel, EmailStr, Field
 
 from statusping.domain.accounts import ORG_NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH
-from statusping.domain.errors import NotAuthenticated
 from statusping.services import accounts, onboarding
 from statusping.web.api.types import Input
 from statusping.web.api.v1.schemas import MeOut
@@ -57,7 +56,14 @@ class AcceptedOut(BaseModel):
 async def signup(
     body: SignupIn, request: Request, response: Response, db: Db, settings: SettingsDep
 ) -> MeOut:
-    account = await accounts.signup(db, email=body.email, password=body.password, org_name=body.organization)
+    account = await accounts.signup(
+        db,
+        email=body.email,
+        password=body.password,
+        org_name=body.organization,
+        client=client_of(request),
+        now=now(),
+    )
     await onboarding.welcome(db, account, now=now())
     token = await accounts.start_session(
         db,
@@ -66,22 +72,26 @@ async def signup(
         client=client_of(request),
         now=now(),
     )
-    set_session_cookies(response, settings, token)
+    device = accounts.known_device_token(account.user, secret_key=settings.resolved_secret_key, now=now())
+    set_session_cookies(response, settings, token, known_device=device)
     return MeOut.of(account)
 
 
 @router.post("/login", response_model=MeOut, dependencies=[SameOrigin])
 async def login(body: LoginIn, request: Request, response: Response, db: Db, settings: SettingsDep) -> MeOut:
+    secret_key = settings.resolved_secret_key
     user = await accounts.attempt_login(
-        db, email=body.email, password=body.password, client=client_of(request), now=now()
+        db,
+        email=body.email,
+        password=body.password,
+        client=client_of(request),
+        secret_key=secret_key,
+        now=now(),
     )
-    if user is None:
-        await db.commit()  # the failure must count even though this request fails
-        raise NotAuthenticated("wrong email or password")
-    token = await accounts.start_session(
-        db, user, secret_key=settings.resolved_secret_key, client=client_of(request), now=now()
-    )
-    set_session_cookies(response, settings, token)
+    client = client_of(request)
+    token = await accounts.start_session(db, user, secret_key=secret_key, client=client, now=now())
+    device = accounts.known_device_token(user, secret_key=secret_key, now=now())
+    set_session_cookies(response, settings, token, known_device=device)
     return MeOut.of(await accounts.account_of(db, user))
 
 
@@ -104,7 +114,7 @@ async def change_password(
 ) -> MeOut:
     """Change the password. Every session of the user ends; this client gets a fresh one."""
     await accounts.change_password(
-        db, user, current_password=body.current_password, new_password=body.new_password
+        db, user, current_password=body.current_password, new_password=body.new_password, now=now()
     )
     token = await accounts.start_session(
         db, user, secret_key=settings.resolved_secret_key, client=client_of(request), now=now()
