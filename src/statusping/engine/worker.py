@@ -204,6 +204,9 @@ class Engine(BackgroundLoop):
     def _check_done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         self._room.set()
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            # A runner bug: no result, so the monitor's lease runs out and it is checked again.
+            log.error("a check failed unexpectedly", exc_info=exc)
 
     async def _check(self, claim: Claim) -> None:
         started = _now()
