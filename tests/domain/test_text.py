@@ -63,3 +63,8 @@ def test_an_outcome_is_cleaned_field_by_field() -> None:
 def test_a_clean_outcome_comes_back_equal() -> None:
     outcome = CheckOutcome(ok=True, response_ms=12.5, status_code=200, timings=Timings(dns_ms=1.0))
     assert storable_outcome(outcome) == outcome
+
+
+def test_a_clean_outcome_is_returned_as_it_is() -> None:
+    outcome = CheckOutcome.failure(ErrorKind.STATUS, "HTTP 503", response_ms=4.0, status_code=503)
+    assert storable_outcome(outcome) is outcome

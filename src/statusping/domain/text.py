@@ -49,9 +49,29 @@ def storable_status(code: int | None) -> int | None:
     return code if code is not None and 100 <= code <= 999 else None
 
 
+def _clean_text(value: str | None, limit: int) -> bool:
+    return value is None or (len(value) <= limit and value.isascii() and value.isprintable() and value != "")
+
+
+def _clean_number(value: float | None) -> bool:
+    return value is None or (math.isfinite(value) and value >= 0)
+
+
 def storable_outcome(outcome: CheckOutcome) -> CheckOutcome:
-    """The same outcome with every field fit for a database row and a JSON payload."""
+    """The same outcome with every field fit for a database row and a JSON payload (the very same
+    object when it already is: this runs for every check, and nearly all are clean)."""
     timings = outcome.timings
+    if (
+        _clean_text(outcome.error, MAX_ERROR_LENGTH)
+        and _clean_text(outcome.ssl_issuer, MAX_LABEL_LENGTH)
+        and (outcome.status_code is None or storable_status(outcome.status_code) is not None)
+        and _clean_number(outcome.response_ms)
+        and _clean_number(timings.dns_ms)
+        and _clean_number(timings.connect_ms)
+        and _clean_number(timings.tls_ms)
+        and _clean_number(timings.ttfb_ms)
+    ):
+        return outcome
     return dataclasses.replace(
         outcome,
         response_ms=storable_number(outcome.response_ms),

@@ -78,10 +78,15 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _storable(obs: Observation) -> Observation:
+    outcome = storable_outcome(obs.outcome)
+    return obs if outcome is obs.outcome else replace(obs, outcome=outcome)
+
+
 async def record(db: AsyncSession, observations: Sequence[Observation], *, region: str) -> list[Recorded]:
     # Clean at the edge: a NUL byte, a lone surrogate or a megabyte of error text in one result
     # must not fail the batch (PostgreSQL refuses NUL, no driver encodes a lone surrogate).
-    observations = [replace(o, outcome=storable_outcome(o.outcome)) for o in observations]
+    observations = [_storable(o) for o in observations]
     repo = MonitorRepository(db)
     monitors = await repo.lock_for_recording(list({o.monitor_id for o in observations}))
     maintenance = await windows_by_org(db, {m.organization_id for m in monitors.values()})
