@@ -144,7 +144,7 @@ class TestThePage:
         slug = await _slug(client)
 
         page = (await client.get(f"/s/{slug}")).text
-        cells = re.findall(r'<li class="[^"]*rounded-sm[^"]*" title="([^"]*)" data-level="(\w+)"', page)
+        cells = re.findall(r'<li title="([^"]*)" data-level="(\w+)"', page)
         assert len(cells) == 90
         today = datetime.now(UTC).strftime("%-d %b %Y")
         last_title, last_level = cells[-1]

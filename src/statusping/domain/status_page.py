@@ -104,12 +104,26 @@ class DayCell:
     def downtime_minutes(self) -> int:
         return round(self.downtime_seconds / 60)
 
+    @property
+    def summary(self) -> str:
+        """The day in words: the bar cell's tooltip and its line in the page's daily history."""
+        day = f"{self.day.day} {self.day:%b %Y}"
+        if self.uptime is None:
+            return f"{day}: no data"
+        if self.level == "up":
+            return f"{day}: 100% uptime, no downtime"
+        plural = "" if self.incidents == 1 else "s"
+        return (
+            f"{day}: {self.uptime:.2f}% uptime, {self.downtime_minutes} min down, "
+            f"{self.incidents} incident{plural}"
+        )
 
-def level_of(uptime_percent: float | None, downtime_seconds: float) -> str:
+
+def level_of(uptime_percent: float | None, downtime_seconds: float, incidents: int = 0) -> str:
     if uptime_percent is None:
         return "none"
     if downtime_seconds <= 0:
-        return "up"
+        return "minor" if incidents else "up"  # an outage that began moments ago is never green
     if uptime_percent >= 99.0:
         return "minor"
     if uptime_percent >= 95.0:
@@ -138,7 +152,7 @@ def day_cells(
     for back in range(days - 1, -1, -1):
         start = today - back * DAY
         end = min(start + DAY, now)
-        touching = [s for s in outages if s[0] < end and s[1] > start]
+        touching = [s for s in outages if _touches(s, start, end)]
         count = len(touching)
         if start < oldest_kept or end <= monitored_from:
             cells.append(DayCell(start.date(), None, 0.0, 0, "none"))
@@ -158,7 +172,14 @@ def day_cells(
                 percent,
                 figure.downtime_seconds,
                 count,
-                level_of(percent, figure.downtime_seconds),
+                level_of(percent, figure.downtime_seconds, count),
             )
         )
     return cells
+
+
+def _touches(span: Span, start: datetime, end: datetime) -> bool:
+    """Overlaps [start, end); an outage that has only just begun (no length yet) counts too."""
+    if span[0] == span[1]:
+        return start <= span[0] <= end
+    return span[0] < end and span[1] > start

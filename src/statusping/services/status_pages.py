@@ -8,6 +8,7 @@ the banner, incidents and maintenance — from a handful of queries (see
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from statusping.domain.status_page import (
 )
 from statusping.domain.uptime import Window, uptime, window_allowed
 from statusping.services.recording import as_window
-from statusping.storage.models import Organization, StatusPage, StatusPageComponent
+from statusping.storage.models import Incident, MonitorPause, Organization, StatusPage, StatusPageComponent
 from statusping.storage.repositories.history import HistoryRepository
 from statusping.storage.repositories.status_pages import ComponentRow, StatusPageRepository
 
@@ -149,10 +150,13 @@ async def view(
     maintenance_rows = await HistoryRepository(db).maintenances_of([org.id])
     windows = [as_window(m) for m in maintenance_rows]
 
+    asof = _as_of(now, rows, incidents, pauses)
     outages: dict[uuid.UUID, list[Span]] = {}
     changed: dict[uuid.UUID, datetime] = {}
     for incident in incidents:
-        outages.setdefault(incident.monitor_id, []).append((incident.started_at, incident.resolved_at or now))
+        outages.setdefault(incident.monitor_id, []).append(
+            _until(incident.started_at, incident.resolved_at, asof)
+        )
         moment = incident.resolved_at or incident.confirmed_at
         changed[incident.monitor_id] = max(moment, changed.get(incident.monitor_id, moment))
     checks_of: dict[uuid.UUID, dict[date, int]] = {}
@@ -160,8 +164,8 @@ async def view(
         checks_of.setdefault(monitor_id, {})[day] = count
     excluded: dict[uuid.UUID, list[Span]] = {}
     for pause in pauses:
-        excluded.setdefault(pause.monitor_id, []).append((pause.started_at, pause.ended_at or now))
-    history_from = now - timedelta(days=history_days)
+        excluded.setdefault(pause.monitor_id, []).append(_until(pause.started_at, pause.ended_at, asof))
+    history_from = asof - timedelta(days=history_days)
     components = []
     for row in rows:
         status = component_status(
@@ -170,7 +174,7 @@ async def view(
         if status is None:
             continue
         holes = excluded.get(row.monitor_id, []) + [
-            s for w in windows if w.applies_to(str(row.monitor_id)) for s in w.spans(start, now)
+            s for w in windows if w.applies_to(str(row.monitor_id)) for s in w.spans(start, asof)
         ]
         spans = outages.get(row.monitor_id, [])
         components.append(
@@ -183,10 +187,10 @@ async def view(
                 created_at=row.created_at,
                 updated_at=max(row.created_at, changed.get(row.monitor_id, row.created_at)),
                 days=day_cells(
-                    now=now, monitored_from=row.created_at, history_from=history_from,
+                    now=asof, monitored_from=row.created_at, history_from=history_from,
                     outages=spans, excluded=holes, checks_by_day=checks_of.get(row.monitor_id, {}),
                 ),
-                uptime=_uptimes(row, spans, holes, history_days, now),
+                uptime=_uptimes(row, spans, holes, history_days, asof),
             )
         )  # fmt: skip
     shown = {c.id: c for c in components}
@@ -212,9 +216,7 @@ async def view(
         show_powered_by=powered_by,
         created_at=page.created_at,
         updated_at=max([edited, *(c.updated_at for c in components)]),
-        # Shown as "as of" to the minute: the page's bytes, and so its ETag, stay the same until
-        # something on it changes, not every second.
-        generated_at=now.replace(second=0, microsecond=0),
+        generated_at=asof,
         group_ids={g.name: g.id for g in groups if g.name is not None and g.id is not None},
     )
 
@@ -227,6 +229,26 @@ async def _visible_rows(
     if not rows:
         rows = await repo.public_monitors(org.id)
     return [r for r in rows if r.public]
+
+
+def _as_of(
+    now: datetime, rows: list[ComponentRow], incidents: Sequence[Incident], pauses: Sequence[MonitorPause]
+) -> datetime:
+    """When the figures are computed: the start of this minute, or the latest event if later.
+
+    Statuses and incidents are always live. Figures of a running outage would change with every
+    request; as of the minute, the page's bytes (and its ETag) change once a minute at most, and at
+    once when something happens (an outage begins or ends, a monitor is added or paused).
+    """
+    events = [r.created_at for r in rows]
+    events += [t for i in incidents for t in (i.started_at, i.resolved_at) if t is not None]
+    events += [t for p in pauses for t in (p.started_at, p.ended_at) if t is not None]
+    return min(now, max([now.replace(second=0, microsecond=0), *events]))
+
+
+def _until(begin: datetime, end: datetime | None, asof: datetime) -> Span:
+    """A span cut at ``asof``; one still running (or begun after ``asof``) ends there."""
+    return (min(begin, asof), min(end or asof, asof))
 
 
 def _in_maintenance(windows: list[MaintenanceWindow], monitor_id: uuid.UUID, now: datetime) -> bool:

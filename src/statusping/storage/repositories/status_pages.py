@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import (
@@ -136,15 +136,18 @@ class StatusPageRepository:
         if not monitor_ids:
             return {}
         rows = await self.db.execute(
-            select(_DAILY.c.monitor_id, _DAILY.c.bucket_start, func.sum(_DAILY.c.checks))
-            .where(
+            select(_DAILY.c.monitor_id, _DAILY.c.bucket_start, _DAILY.c.checks).where(
                 _DAILY.c.monitor_id.in_(monitor_ids),
                 _DAILY.c.bucket_start >= start,
                 _DAILY.c.bucket_start < end,
+                _DAILY.c.checks > 0,
             )
-            .group_by(_DAILY.c.monitor_id, _DAILY.c.bucket_start)
         )
-        return {(r[0], r[1].date()): int(r[2] or 0) for r in rows}
+        found: dict[tuple[uuid.UUID, date], int] = {}
+        for monitor_id, bucket_start, checks in rows:  # one row per region: add them up
+            key = (monitor_id, bucket_start.date())
+            found[key] = found.get(key, 0) + checks
+        return found
 
     async def incidents(
         self, monitor_ids: Sequence[uuid.UUID], start: datetime, end: datetime
