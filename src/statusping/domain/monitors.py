@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from statusping.domain.checks import StatusSet, parse_json_path
 from statusping.domain.errors import InvalidInput
+from statusping.domain.secrets import mask_url_password
 from statusping.domain.targets import blocked_reason, literal_ip
 
 
@@ -285,7 +286,7 @@ CONFIG_FIELDS: dict[MonitorType, tuple[str, ...]] = {
 def target_of(monitor_type: MonitorType, config: dict[str, Any]) -> str:
     """A short human description of what is checked, for lists and alerts."""
     if monitor_type is MonitorType.HTTP:
-        return f"{config['method']} {config['url']}"
+        return f"{config['method']} {mask_url_password(config['url'])}"  # alerts go to third parties
     if monitor_type is MonitorType.TCP:
         return f"{config['host']}:{config['port']}"
     if monitor_type is MonitorType.DNS:

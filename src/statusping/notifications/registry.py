@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from statusping.domain.errors import InvalidInput
+from statusping.domain.secrets import merge_masked
 from statusping.mail import Mailer
 from statusping.notifications.apprise import config as apprise_config
 from statusping.notifications.apprise.channel import AppriseChannel
@@ -52,20 +53,17 @@ def public_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
     return kind_of(kind).public(config)
 
 
+# Config keys whose values are masked in answers (by the kinds' ``public``), of every kind.
+SECRET_FIELDS = frozenset({"url", "secret", "headers"})
+
+
 def merge_config(kind: str, stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """Apply a PATCH of ``config``. A value sent back exactly as the API showed it (masked) keeps
-    the stored secret, so a client may round-trip what it read without destroying the secret."""
+    the stored secret, so a client may round-trip what it read without destroying the secret
+    (rules in ``domain/secrets.py``)."""
     shown = public_config(kind, stored)
-    merged = dict(stored)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(stored.get(key), dict):
-            old, masked = stored[key], shown.get(key) or {}
-            merged[key] = {k: old[k] if k in old and v == masked.get(k) else v for k, v in value.items()}
-        elif key in stored and value == shown.get(key) and value != stored[key]:
-            continue
-        else:
-            merged[key] = value
-    return merged
+    restored = merge_masked(stored, shown, changes, secret_fields=SECRET_FIELDS, field_prefix="config.")
+    return {**stored, **restored}
 
 
 class Registry:

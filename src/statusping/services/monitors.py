@@ -23,6 +23,7 @@ from statusping.domain.monitors import (
 )
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan
 from statusping.domain.schedule import next_slot
+from statusping.domain.secrets import MONITOR_SECRET_FIELDS, mask_monitor_config, merge_masked
 from statusping.storage.models import Monitor, MonitorPause, Organization
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.history import HistoryRepository
@@ -97,6 +98,7 @@ async def create_monitor(
     common, config = split_fields(fields)
     monitor_type = MonitorType(common["type"])
     _check_config_fields(monitor_type, config)
+    config = merge_masked(None, {}, config, secret_fields=MONITOR_SECRET_FIELDS)  # refuses a mask
     config = normalize_config(monitor_type, config, allow_private=policy.allow_private)
     _check_plan_features(plan, config)
     minimum = policy.min_interval(org)
@@ -153,7 +155,10 @@ async def update_monitor(
     _check_config_fields(monitor_type, config_changes)
     plan = policy.plan_of(org)
     if config_changes:
-        merged = {**monitor.config, **config_changes}
+        # Header values and a URL's password sent back as the API showed them keep the stored ones.
+        shown = mask_monitor_config(monitor.config)
+        restored = merge_masked(monitor.config, shown, config_changes, secret_fields=MONITOR_SECRET_FIELDS)
+        merged = {**monitor.config, **restored}
         config = normalize_config(monitor_type, merged, allow_private=policy.allow_private)
         if config.get("ssl_expiry_days") != monitor.config.get("ssl_expiry_days"):
             _check_plan_features(plan, config)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from statusping.domain.errors import InvalidInput
+from statusping.domain.secrets import opaque_mask
 from statusping.notifications.apprise import hosted
 from statusping.notifications.apprise.library import apprise
 
@@ -41,10 +42,9 @@ def validate(config: dict[str, Any], *, allow_private: bool) -> dict[str, Any]:
 
 
 def mask_url(url: str) -> str:
-    plugin = apprise.Apprise.instantiate(url)
-    if plugin is None:  # stored before a library upgrade stopped understanding it: show nothing
-        return url.split("://", 1)[0] + "://****"
-    return str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
+    # Not Apprise's own privacy rendering: it keeps path tokens (an ntfy topic, a JSON endpoint's
+    # path) and the first and last character of the others. Only the service is shown.
+    return opaque_mask(url)
 
 
 def public(config: dict[str, Any]) -> dict[str, Any]:

@@ -7,8 +7,8 @@ that resolve to private addresses are refused again at connect time by the SSRF 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from statusping.domain import secrets
 from statusping.domain.errors import InvalidInput
 from statusping.domain.monitors import check_http_url, normalize_headers
 
@@ -38,23 +38,11 @@ def _headers(headers: Any) -> dict[str, str]:
     return normalize_headers(headers, field="config.headers", reserved=RESERVED_HEADERS)
 
 
-def mask(value: str) -> str:
-    """Enough to recognise a secret, never enough to use it."""
-    return "****" + value[-4:] if len(value) >= 12 else "****"
-
-
 def public(config: dict[str, Any]) -> dict[str, Any]:
+    """Chat webhooks carry their token in the path (``https://hooks.slack.com/services/…``) or the
+    query: only scheme, host and port of the URL are shown (``domain/secrets.py``)."""
     return {
-        "url": mask_url(config["url"]),
-        "secret": mask(config["secret"]) if config.get("secret") else None,
-        "headers": {name: mask(value) for name, value in (config.get("headers") or {}).items()},
+        "url": secrets.mask_url(config["url"]),
+        "secret": secrets.mask_secret(config["secret"]) if config.get("secret") else None,
+        "headers": secrets.mask_headers(config.get("headers") or {}),
     }
-
-
-def mask_url(url: str) -> str:
-    """Query values often carry tokens (``?token=…``): show their names only."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = urlencode([(k, mask(v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
-    return urlunsplit(parts._replace(query=query))

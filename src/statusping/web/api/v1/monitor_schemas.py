@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from statusping.domain.secrets import mask_monitor_config
 from statusping.storage.models import CheckResult, Incident, Monitor
 from statusping.web.api.types import Input
 
@@ -140,7 +141,7 @@ def monitor_out(
         "public": monitor.public,
         "channel_ids": channel_ids or [],
         "regions": monitor.regions,
-        **monitor.config,
+        **mask_monitor_config(monitor.config),  # header values and a URL's password: domain/secrets.py
         "status": shown_status(monitor, in_maintenance=in_maintenance),
         "last_checked_at": monitor.last_checked_at,
         "last_response_ms": monitor.last_response_ms,
