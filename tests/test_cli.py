@@ -35,6 +35,40 @@ def test_db_upgrade_on_an_empty_directory_creates_the_database(tmp_path: Path) -
     assert (tmp_path / "fresh.db").exists()
 
 
+def test_the_sqlite_database_and_its_data_dir_are_private_to_their_owner(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPING_")}
+    args = ["user", "create", "--email", unique_email(), "--password", PASSWORD, "--org", "Private"]
+    old_umask = os.umask(0o022)  # the usual umask: files would be world-readable by default
+    try:
+        result = subprocess.run(
+            [statusping_executable(), *args],
+            cwd=tmp_path,
+            env=env,  # the zero-config default: ./data/statusping.db
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.umask(old_umask)
+    assert result.returncode == 0, result.stderr
+    data = tmp_path / "data"
+    assert data.stat().st_mode & 0o777 == 0o700
+    files = [p for p in data.iterdir() if p.name.startswith("statusping.db")]
+    assert data / "statusping.db" in files
+    for path in files:  # the database and its -wal/-shm companions
+        assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_an_older_world_readable_database_is_made_private_on_start(tmp_path: Path) -> None:
+    database = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    assert run_cli("db", "upgrade", database_url=url, cwd=tmp_path).returncode == 0
+    database.chmod(0o644)
+    assert run_cli("db", "upgrade", database_url=url, cwd=tmp_path).returncode == 0
+    assert database.stat().st_mode & 0o777 == 0o600
+
+
 async def test_user_create_then_set_plan_is_what_the_api_reports(
     app: FastAPI, client: httpx.AsyncClient, database_url: str, tmp_path: Path
 ) -> None:
@@ -87,6 +121,17 @@ def test_cli_errors_are_one_clear_line_and_a_nonzero_exit(database_url: str, tmp
     )
     assert weak.returncode != 0
     assert "at least 8 characters" in weak.stderr
+
+    email = unique_email()
+    for password, reason in [("password", "top-10 common password"), (email, "your email address")]:
+        refused = run_cli(
+            "user", "create", "--email", email, "--password", password, "--org", "X",
+            database_url=database_url,
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert refused.returncode != 0
+        assert reason in refused.stderr
+        assert "Traceback" not in refused.stderr
 
 
 def test_bad_configuration_stops_the_cli_with_the_variable_named(tmp_path: Path) -> None:

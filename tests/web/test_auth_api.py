@@ -221,3 +221,57 @@ async def test_health_reports_the_database(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     assert response.json()["database"] == "ok"
+
+
+async def test_a_csrf_token_planted_as_a_cookie_is_refused(client: httpx.AsyncClient) -> None:
+    # A sibling subdomain can set cookies for us; it cannot compute the token of our session.
+    await signup(client)
+    client.cookies.set("statusping_csrf", "planted-by-a-sibling", domain="testserver")
+    client.headers["X-CSRF-Token"] = "planted-by-a-sibling"
+    response = await client.post("/api/v1/auth/logout")
+    assert response.status_code == 403
+    assert (await client.get("/api/v1/me")).status_code == 200
+
+
+async def test_the_csrf_token_belongs_to_one_session(app: object, client: httpx.AsyncClient) -> None:
+    from tests.conftest import make_client
+
+    email = unique_email()
+    await signup(client, email=email)
+    async with make_client(app) as laptop:  # type: ignore[arg-type]
+        assert (await login(laptop, email)).status_code == 200
+        assert laptop.cookies["statusping_csrf"] != client.cookies["statusping_csrf"]
+        # The laptop's own token works for the laptop, and the phone's does not.
+        laptop.headers["X-CSRF-Token"] = client.cookies["statusping_csrf"]
+        laptop.cookies.set("statusping_csrf", client.cookies["statusping_csrf"], domain="testserver")
+        assert (await laptop.post("/api/v1/auth/logout")).status_code == 403
+    assert (await client.post("/api/v1/auth/logout")).status_code == 204
+
+
+async def test_login_and_signup_set_a_known_device_cookie_scripts_cannot_read(
+    client: httpx.AsyncClient,
+) -> None:
+    email = unique_email()
+    response = await client.post(
+        "/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "organization": "Acme"}
+    )
+    device = next(h for h in response.headers.get_list("set-cookie") if h.startswith("statusping_device="))
+    assert "httponly" in device.lower()
+    client.cookies.clear()
+    logged_in = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert any(h.startswith("statusping_device=") for h in logged_in.headers.get_list("set-cookie"))
+
+
+async def test_no_hsts_on_an_http_install(client: httpx.AsyncClient) -> None:
+    assert "strict-transport-security" not in (await client.get("/api/health")).headers
+
+
+class TestOnHttps:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, object]:
+        return {"base_url": "https://status.example.com"}
+
+    async def test_every_answer_carries_hsts(self, client: httpx.AsyncClient) -> None:
+        for path in ("/api/health", "/", "/login", "/api/v1/me"):
+            response = await client.get(path)
+            assert response.headers["strict-transport-security"] == "max-age=31536000", path

@@ -112,3 +112,92 @@ async def test_changing_the_password_needs_the_current_one(client: httpx.AsyncCl
     )
     assert response.status_code == 422
     assert (await client.get("/api/v1/me")).status_code == 200
+
+
+def _refusal(response: httpx.Response) -> str:
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["detail"]
+    assert error["loc"][-1] in {"password", "new_password"}
+    message: str = error["msg"]
+    return message
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("12345678", "too easy to guess: this is a top-10 common password"),
+        ("password", "too easy to guess: this is a top-10 common password"),
+        ("{email}", "must not be your email address or organization name"),
+        ("{local}", "must not be your email address or organization name"),
+        ("Globex Corporation", "must not be your email address or organization name"),
+    ],
+)
+async def test_signup_refuses_common_passwords_and_the_users_own_email_saying_why(
+    client: httpx.AsyncClient, password: str, reason: str
+) -> None:
+    email = unique_email("fox.mulder")
+    response = await client.post(
+        "/api/v1/auth/signup",
+        json={
+            "email": email,
+            "password": password.format(email=email, local=email.split("@")[0]),
+            "organization": "Globex Corporation",
+        },
+    )
+    assert reason in _refusal(response)
+    assert "statusping_session" not in client.cookies
+
+
+async def test_changing_and_resetting_refuse_a_guessable_password_too(
+    client: httpx.AsyncClient, smtp_sink: SmtpSink
+) -> None:
+    email = unique_email()
+    await signup(client, email=email, organization="Initech")
+    changed = await client.post(
+        "/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": email}
+    )
+    assert "your email address" in _refusal(changed)
+    await client.post("/api/v1/auth/password-reset", json={"email": email})
+    token = _reset_token((await smtp_sink.wait_for(1))[0].get_content())
+    reset = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "12345678"}
+    )
+    assert "top-10 common password" in _refusal(reset)
+    assert (await login(client, email, PASSWORD)).status_code == 200  # nothing changed
+
+
+async def test_a_reset_link_issued_before_a_password_change_is_void_after_it(
+    client: httpx.AsyncClient, smtp_sink: SmtpSink
+) -> None:
+    email = unique_email()
+    await signup(client, email=email)
+    # Someone who read the mailbox asks for a link; the owner then changes the password.
+    await client.post("/api/v1/auth/password-reset", json={"email": email})
+    token = _reset_token((await smtp_sink.wait_for(1))[0].get_content())
+    changed = await client.post(
+        "/api/v1/auth/password", json={"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 200
+    stale = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "attacker's choice 42"}
+    )
+    assert stale.status_code == 422
+    assert "invalid or has expired" in stale.text
+    assert (await login(client, email, NEW_PASSWORD)).status_code == 200
+
+
+async def test_the_sign_up_page_says_why_a_password_is_refused(client: httpx.AsyncClient) -> None:
+    page = await client.get("/signup")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    response = await client.post(
+        "/signup",
+        data={
+            "csrf_token": csrf.group(1),
+            "email": unique_email(),
+            "password": "password",
+            "organization": "Acme",
+        },
+    )
+    assert response.status_code == 422
+    assert "Password is too easy to guess: this is a top-10 common password." in response.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -27,6 +29,7 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
     path = sqlite_path(database_url)
     if path is not None:
         make_private_dir(path.parent)
+        make_private_database_files(path)
     engine = create_async_engine(database_url, echo=echo)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -48,6 +51,31 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# SQLite creates the -wal and -shm files with the database file's permissions, so a database file
+# created 0600 keeps all three private.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def make_private_database_files(path: Path) -> None:
+    """Create the database file readable by its owner only, and tighten one left by an older version.
+
+    It holds password hashes, session digests and every monitor's secrets; the umask of whoever
+    starts the server (often 022) must not decide who can read it.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        try:
+            if candidate.stat().st_mode & 0o077:
+                candidate.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue  # not there yet, or not ours to change: SQLite reports real problems itself
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -18,6 +18,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+# Sent only when the base URL is https: browsers then refuse plain http to this host for a year, so
+# a network attacker cannot strip TLS off a later visit. Never on http (it would be ignored anyway,
+# and a self-hosted http install must stay reachable).
+HSTS_HEADER = ("Strict-Transport-Security", "max-age=31536000")
 
 
 class SecurityHeadersMiddleware:
@@ -34,6 +38,15 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
+                if _https_app(scope):
+                    headers.setdefault(*HSTS_HEADER)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _https_app(scope: Scope) -> bool:
+    # Starlette puts the application in the scope before any middleware runs; its settings say
+    # whether the public address is https (behind a TLS-terminating proxy the request itself is not).
+    settings = getattr(getattr(scope.get("app"), "state", None), "settings", None)
+    return bool(settings is not None and settings.base_url.startswith("https://"))
