@@ -208,7 +208,7 @@ class TestMaintenanceApi:
         assert created.status_code == 201, created.text
         body = created.json()
         assert body["recurrence"] == "FREQ=WEEKLY"
-        start, end = (parse(t) for t in body["next_window"])
+        start, end = parse(body["next_window"]["starts_at"]), parse(body["next_window"]["ends_at"])
         assert start.weekday() == 6  # a Sunday
         assert start > datetime.now(UTC) - timedelta(hours=1)
         assert (end - start) == timedelta(hours=1)

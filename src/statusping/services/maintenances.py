@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.errors import Forbidden, InvalidInput
-from statusping.domain.maintenance import check_window, normalize_rrule
+from statusping.domain.maintenance import Window, plan
 from statusping.services.monitors import Policy
-from statusping.storage.models import Maintenance, Monitor, Organization
+from statusping.storage.models import Maintenance, Organization
+from statusping.storage.repositories.maintenances import MaintenanceRepository
+
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "recurrence", "timezone")
 
 
 def check_plan(org: Organization, policy: Policy) -> None:
@@ -36,9 +39,7 @@ async def _check_monitor_ids(db: AsyncSession, org: Organization, ids: list[str]
             keys.append(uuid.UUID(text))
         except ValueError:
             raise InvalidInput(f"unknown monitor id {text!r}", field="monitor_ids") from None
-    found = set(
-        await db.scalars(select(Monitor.id).where(Monitor.organization_id == org.id, Monitor.id.in_(keys)))
-    )
+    found = await MaintenanceRepository(db).monitor_ids_of(org.id, keys)
     missing = [str(k) for k in keys if k not in found]
     if missing:
         raise InvalidInput(f"unknown monitor id {missing[0]!r}", field="monitor_ids")
@@ -49,47 +50,60 @@ async def create(
     db: AsyncSession, org: Organization, fields: dict[str, Any], policy: Policy, now: datetime
 ) -> Maintenance:
     check_plan(org, policy)
-    starts_at, ends_at = fields["starts_at"], fields["ends_at"]
-    starts_at, ends_at = check_window(starts_at, ends_at)
+    zone = fields.get("timezone") or org.timezone
+    schedule = plan(fields["starts_at"], fields["ends_at"], fields.get("recurrence"), zone, now)
     maintenance = Maintenance(
         organization_id=org.id,
         title=_title(fields.get("title")),
-        starts_at=starts_at,
-        ends_at=ends_at,
-        rrule=normalize_rrule(fields.get("recurrence"), starts_at),
+        starts_at=schedule.starts_at,
+        ends_at=schedule.ends_at,
+        rrule=schedule.rrule,
+        timezone=schedule.timezone,
+        series_ends_at=schedule.ends_for_good,
         monitor_ids=await _check_monitor_ids(db, org, fields.get("monitor_ids")),
         created_at=now,
     )
-    db.add(maintenance)
+    MaintenanceRepository(db).add(maintenance)
     await db.flush()
     return maintenance
 
 
 async def update(
-    db: AsyncSession, org: Organization, maintenance: Maintenance, fields: dict[str, Any], policy: Policy
+    db: AsyncSession,
+    org: Organization,
+    maintenance: Maintenance,
+    fields: dict[str, Any],
+    policy: Policy,
+    now: datetime,
 ) -> Maintenance:
+    """Change what ``fields`` names; the schedule is checked again only when part of it changes,
+    so renaming a window whose series has ended still works."""
     check_plan(org, policy)
-    starts_at = fields.get("starts_at") or maintenance.starts_at
-    ends_at = fields.get("ends_at") or maintenance.ends_at
-    starts_at, ends_at = check_window(starts_at, ends_at)
+    if any(name in fields for name in SCHEDULE_FIELDS):
+        schedule = plan(
+            fields.get("starts_at") or maintenance.starts_at,
+            fields.get("ends_at") or maintenance.ends_at,
+            fields.get("recurrence", maintenance.rrule),
+            fields.get("timezone") or maintenance.timezone,
+            now,
+        )
+        maintenance.starts_at, maintenance.ends_at = schedule.starts_at, schedule.ends_at
+        maintenance.rrule, maintenance.timezone = schedule.rrule, schedule.timezone
+        maintenance.series_ends_at = schedule.ends_for_good
     if "title" in fields:
         maintenance.title = _title(fields["title"])
-    maintenance.starts_at, maintenance.ends_at = starts_at, ends_at
-    if "recurrence" in fields:
-        maintenance.rrule = normalize_rrule(fields["recurrence"], starts_at)
-    elif maintenance.rrule is not None:
-        maintenance.rrule = normalize_rrule(maintenance.rrule, starts_at)
     if "monitor_ids" in fields:
         maintenance.monitor_ids = await _check_monitor_ids(db, org, fields["monitor_ids"])
     await db.flush()
     return maintenance
 
 
+async def delete(db: AsyncSession, maintenance: Maintenance) -> None:
+    await MaintenanceRepository(db).delete(maintenance)
+
+
 async def list_for(db: AsyncSession, org: Organization) -> list[Maintenance]:
-    rows = await db.scalars(
-        select(Maintenance).where(Maintenance.organization_id == org.id).order_by(Maintenance.starts_at)
-    )
-    return list(rows)
+    return list(await MaintenanceRepository(db).list_for(org.id))
 
 
 async def get(db: AsyncSession, org: Organization, maintenance_id: str) -> Maintenance | None:
@@ -97,8 +111,31 @@ async def get(db: AsyncSession, org: Organization, maintenance_id: str) -> Maint
         key = uuid.UUID(maintenance_id)
     except ValueError:
         return None
-    return await db.scalar(
-        select(Maintenance).where(Maintenance.organization_id == org.id, Maintenance.id == key)
+    return await MaintenanceRepository(db).get(org.id, key)
+
+
+async def windows_by_org(
+    db: AsyncSession, org_ids: set[uuid.UUID], moments: Iterable[datetime]
+) -> dict[uuid.UUID, list[Window]]:
+    """The windows of ``org_ids`` that can be open between the earliest and latest of ``moments``,
+    each expanded once over that range, so every "is it in maintenance then?" after is a lookup."""
+    times = list(moments)
+    if not times or not org_ids:
+        return {}
+    start, end = min(times), max(times)
+    by_org: dict[uuid.UUID, list[Window]] = {}
+    for row in await MaintenanceRepository(db).that_can_be_active(org_ids, start, end):
+        by_org.setdefault(row.organization_id, []).append(as_window(row).expanded(start, end))
+    return by_org
+
+
+def as_window(row: Maintenance) -> Window:
+    return Window(
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        rrule=row.rrule,
+        monitor_ids=None if row.monitor_ids is None else frozenset(row.monitor_ids),
+        timezone=row.timezone,
     )
 
 

@@ -15,14 +15,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.checks import CheckOutcome
-from statusping.domain.maintenance import Window as MaintenanceWindow
 from statusping.domain.maintenance import active_for
 from statusping.domain.rollups import DAY, HOUR, increments, split_by_bucket
 from statusping.domain.schedule import next_check_at
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
 from statusping.domain.text import storable_outcome
 from statusping.services.alert_outbox import AlertInput, enqueue_alerts
-from statusping.storage.models import Incident, Maintenance
+from statusping.services.maintenances import as_window as as_window  # moved; kept for old importers
+from statusping.services.maintenances import windows_by_org
+from statusping.storage.models import Incident
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository, MonitorRow
 
@@ -89,7 +90,9 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     observations = [_storable(o) for o in observations]
     repo = MonitorRepository(db)
     monitors = await repo.lock_for_recording(list({o.monitor_id for o in observations}))
-    maintenance = await windows_by_org(db, {m.organization_id for m in monitors.values()})
+    maintenance = await windows_by_org(
+        db, {m.organization_id for m in monitors.values()}, [o.checked_at for o in observations]
+    )
     recorded: list[Recorded] = []
     alerts: list[AlertInput] = []
     downtime: list[tuple[uuid.UUID, Transition]] = []
@@ -156,24 +159,6 @@ def _merge_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             else:
                 target[name] = target.get(name, 0) + value
     return list(merged.values())
-
-
-async def windows_by_org(
-    db: AsyncSession, org_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, list[MaintenanceWindow]]:
-    by_org: dict[uuid.UUID, list[MaintenanceWindow]] = {}
-    for row in await HistoryRepository(db).maintenances_of(org_ids):
-        by_org.setdefault(row.organization_id, []).append(as_window(row))
-    return by_org
-
-
-def as_window(row: Maintenance) -> MaintenanceWindow:
-    return MaintenanceWindow(
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        rrule=row.rrule,
-        monitor_ids=None if row.monitor_ids is None else frozenset(row.monitor_ids),
-    )
 
 
 async def _apply(

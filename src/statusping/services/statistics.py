@@ -14,7 +14,7 @@ from statusping.domain.latency import percentile
 from statusping.domain.maintenance import spans_for
 from statusping.domain.rollups import DAY, HOUR, floor_to
 from statusping.domain.uptime import Window, mean_time_to_recovery, uptime, window_allowed
-from statusping.services.recording import windows_by_org
+from statusping.services.maintenances import windows_by_org
 from statusping.storage.models import Monitor
 from statusping.storage.models.rollup import HISTOGRAM_COLUMNS
 from statusping.storage.repositories.history import (
@@ -49,7 +49,8 @@ async def exposure(db: AsyncSession, monitor: Monitor, start: datetime, end: dat
     history = HistoryRepository(db)
     found = await history.outage_spans(monitor.id, start, end, end)
     pauses = await history.pause_spans(monitor.id, start, end, end)
-    windows = (await windows_by_org(db, {monitor.organization_id})).get(monitor.organization_id, [])
+    org_id = monitor.organization_id
+    windows = (await windows_by_org(db, {org_id}, [start, end])).get(org_id, [])
     maintenance = spans_for(windows, str(monitor.id), start, end)
     durations = [
         (i.resolved_at - i.started_at).total_seconds()

@@ -14,3 +14,5 @@ class Organization(UuidPk, CreatedAt, Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     # The plan belongs to the organization, not the user: a team shares its limits.
     plan: Mapped[str] = mapped_column(String(20), default=DEFAULT_PLAN.value)
+    # IANA zone name; new maintenance windows take it unless they name their own.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from statusping.config import Mode
 from statusping.domain.maintenance import active_for
 from statusping.domain.monitors import MonitorType, target_of
-from statusping.services.recording import windows_by_org
+from statusping.services.maintenances import windows_by_org
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.api.v1.monitor_schemas import shown_status
@@ -28,8 +28,8 @@ async def dashboard(request: Request, account: OptionalAccount, db: Db, settings
     slug = page.slug if page else org.slug
     monitors = MonitorRepository(db)
     rows = await monitors.list_for(org.id, limit=DASHBOARD_MONITORS, offset=0)
-    windows = (await windows_by_org(db, {org.id})).get(org.id, [])
     at = now()
+    windows = (await windows_by_org(db, {org.id}, [at])).get(org.id, [])
     shown = [
         {
             "id": str(m.id),

@@ -1,10 +1,20 @@
 from fastapi import APIRouter
 
-from statusping.web.api.v1 import alerting, auth, maintenances, me, monitor_views, monitors, status_pages
+from statusping.web.api.v1 import (
+    alerting,
+    auth,
+    maintenances,
+    me,
+    monitor_views,
+    monitors,
+    organization,
+    status_pages,
+)
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
+router.include_router(organization.router)
 router.include_router(monitors.router)
 router.include_router(monitor_views.router)
 router.include_router(maintenances.router)

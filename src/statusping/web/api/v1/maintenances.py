@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.domain.errors import NotFound
-from statusping.domain.maintenance import Window
 from statusping.services import maintenances as service
-from statusping.services.recording import as_window
 from statusping.storage.models import Maintenance
 from statusping.web.api.types import Input, SaneDatetime
 from statusping.web.deps import CurrentAccount, Db, SettingsDep, Writer, now
@@ -27,6 +25,9 @@ class MaintenanceIn(Input):
     starts_at: SaneDatetime
     ends_at: SaneDatetime
     recurrence: str | None = Field(default=None, max_length=500, description='null, "weekly" or an RRULE')
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA zone name; default the organization's"
+    )
     monitor_ids: list[str] | None = Field(default=None, max_length=1000, description="null: all monitors")
 
 
@@ -37,7 +38,13 @@ class MaintenanceUpdate(Input):
     starts_at: SaneDatetime | None = None
     ends_at: SaneDatetime | None = None
     recurrence: str | None = Field(default=None, max_length=500)
+    timezone: str | None = Field(default=None, max_length=64)
     monitor_ids: list[str] | None = Field(default=None, max_length=1000)
+
+
+class OccurrenceOut(BaseModel):
+    starts_at: datetime
+    ends_at: datetime
 
 
 class MaintenanceOut(BaseModel):
@@ -46,23 +53,26 @@ class MaintenanceOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
     recurrence: str | None
+    timezone: str
     monitor_ids: list[str] | None
     active: bool
-    next_window: tuple[datetime, datetime] | None
+    next_window: OccurrenceOut | None = Field(
+        description="the occurrence running now, or else the next one within 366 days; null if none"
+    )
 
     @classmethod
     def of(cls, row: Maintenance, at: datetime) -> MaintenanceOut:
-        window: Window = as_window(row)
-        upcoming = window.spans(at, at + (row.ends_at - row.starts_at) + _YEAR)
+        upcoming = service.as_window(row).next_span(at)
         return cls(
             id=str(row.id),
             title=row.title,
             starts_at=row.starts_at,
             ends_at=row.ends_at,
             recurrence=row.rrule,
+            timezone=row.timezone,
             monitor_ids=row.monitor_ids,
-            active=window.active_at(at),
-            next_window=upcoming[0] if upcoming else None,
+            active=upcoming is not None and upcoming[0] <= at,
+            next_window=OccurrenceOut(starts_at=upcoming[0], ends_at=upcoming[1]) if upcoming else None,
         )
 
 
@@ -102,15 +112,12 @@ async def update_maintenance(
     body: MaintenanceUpdate, maintenance: CurrentMaintenance, account: Writer, db: Db, settings: SettingsDep
 ) -> MaintenanceOut:
     await service.update(
-        db, account.organization, maintenance, body.model_dump(exclude_unset=True), policy_of(settings)
+        db, account.organization, maintenance, body.model_dump(exclude_unset=True), policy_of(settings), now()
     )
     return MaintenanceOut.of(maintenance, now())
 
 
 @router.delete("/{maintenance_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_maintenance(maintenance: CurrentMaintenance, account: Writer, db: Db) -> Response:
-    await db.delete(maintenance)
+    await service.delete(db, maintenance)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-_YEAR = timedelta(days=366)

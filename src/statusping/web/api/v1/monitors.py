@@ -15,7 +15,7 @@ from statusping.domain.uptime import Window, window_allowed
 from statusping.services import channels as alerting
 from statusping.services import checks, statistics
 from statusping.services import monitors as service
-from statusping.services.recording import windows_by_org
+from statusping.services.maintenances import windows_by_org
 from statusping.storage.models import Monitor
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.api.types import PageOffset, SaneDatetime
@@ -45,7 +45,7 @@ MAX_PAGE = 500
 async def _present(db: Db, monitors: list[Monitor], settings: Settings) -> list[dict[str, Any]]:
     """Monitors as the API shows them; "maintenance" while a window of theirs is open."""
     at = now()
-    windows = await windows_by_org(db, {m.organization_id for m in monitors})
+    windows = await windows_by_org(db, {m.organization_id for m in monitors}, [at])
     channels = await alerting.channel_ids_of(db, [m.id for m in monitors])
     shown = [
         monitor_out(

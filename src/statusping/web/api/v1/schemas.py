@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from statusping.services.accounts import Account
+from statusping.storage.models import Organization
 
 
 class UserOut(BaseModel):
@@ -17,6 +18,11 @@ class OrganizationOut(BaseModel):
     name: str
     slug: str
     plan: str
+    timezone: str  # IANA zone new maintenance windows default to
+
+    @classmethod
+    def of(cls, org: Organization) -> OrganizationOut:
+        return cls(id=str(org.id), name=org.name, slug=org.slug, plan=org.plan, timezone=org.timezone)
 
 
 class MeOut(BaseModel):
@@ -29,6 +35,6 @@ class MeOut(BaseModel):
         org = account.organization
         return cls(
             user=UserOut(id=str(account.user.id), email=account.user.email),
-            organization=OrganizationOut(id=str(org.id), name=org.name, slug=org.slug, plan=org.plan),
+            organization=OrganizationOut.of(org),
             role=account.membership.role,
         )
