@@ -167,9 +167,8 @@ def plan(
     """
     starts_at, ends_at = check_window(starts_at, ends_at, timezone, now=now)
     rrule = normalize_rrule(recurrence)
-    if rrule is not None:
-        if not Window(starts_at, ends_at, rrule, None, timezone).recurs_within(now):
-            raise InvalidInput("recurrence has no occurrence in the coming 366 days", field="recurrence")
+    if rrule is not None and not Window(starts_at, ends_at, rrule, None, timezone).recurs_within(now):
+        raise InvalidInput("recurrence has no occurrence in the coming 366 days", field="recurrence")
     return Schedule(starts_at, ends_at, rrule, timezone)
 
 
