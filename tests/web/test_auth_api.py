@@ -275,3 +275,17 @@ class TestOnHttps:
         for path in ("/api/health", "/", "/login", "/api/v1/me"):
             response = await client.get(path)
             assert response.headers["strict-transport-security"] == "max-age=31536000", path
+
+
+async def test_a_client_with_a_foreign_csrf_cookie_gets_its_sessions_token_on_the_next_read(
+    client: httpx.AsyncClient,
+) -> None:
+    await signup(client)
+    own = client.cookies["statusping_csrf"]
+    client.cookies.delete("statusping_csrf")
+    client.cookies.set("statusping_csrf", "issued-before-binding", domain="testserver.local")
+    read = await client.get("/api/v1/me")
+    assert read.status_code == 200
+    assert client.cookies["statusping_csrf"] == own
+    client.headers["X-CSRF-Token"] = client.cookies["statusping_csrf"]
+    assert (await client.post("/api/v1/auth/logout")).status_code == 204

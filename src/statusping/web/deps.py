@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.config import Settings
@@ -24,7 +24,14 @@ from statusping.services import accounts, ports
 from statusping.services.accounts import Account, Client
 from statusping.storage.models import Monitor, User, UserSession
 from statusping.storage.repositories.monitors import MonitorRepository
-from statusping.web.cookies import CSRF_COOKIE, CSRF_FORM_FIELD, CSRF_HEADER, DEVICE_COOKIE, SESSION_COOKIE
+from statusping.web.cookies import (
+    CSRF_COOKIE,
+    CSRF_FORM_FIELD,
+    CSRF_HEADER,
+    DEVICE_COOKIE,
+    SESSION_COOKIE,
+    set_csrf_cookie,
+)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -86,7 +93,7 @@ async def _check_csrf(request: Request, session_token: str, secret_key: str) -> 
 
 
 async def get_optional_session(
-    request: Request, db: Db, settings: SettingsDep
+    request: Request, response: Response, db: Db, settings: SettingsDep
 ) -> tuple[UserSession, User] | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
@@ -94,6 +101,12 @@ async def get_optional_session(
     found = await accounts.user_for_token(db, token, secret_key=settings.resolved_secret_key, now=now())
     if found is not None and request.method in UNSAFE_METHODS:
         await _check_csrf(request, token, settings.resolved_secret_key)
+    elif found is not None:
+        # A client holding a CSRF cookie that is not its session's (one issued before tokens were
+        # bound to sessions, or planted) gets the right one with its next read.
+        expected = csrf_token_for_session(settings.resolved_secret_key, token)
+        if request.cookies.get(CSRF_COOKIE) != expected:
+            set_csrf_cookie(response, settings, expected)
     return found
 
 
