@@ -36,7 +36,12 @@ async def test_twenty_parallel_monitor_creates_on_a_free_plan_leave_exactly_five
                 *(
                     c.post(
                         "/api/v1/monitors",
-                        json={"name": f"M{i}", "type": "http", "url": "https://example.com", "interval_seconds": 300},
+                        json={
+                            "name": f"M{i}",
+                            "type": "http",
+                            "url": "https://example.com",
+                            "interval_seconds": 300,
+                        },
                     )
                     for i, c in enumerate(clients)
                 )
@@ -45,7 +50,7 @@ async def test_twenty_parallel_monitor_creates_on_a_free_plan_leave_exactly_five
             for c in clients:
                 await c.aclose()
         codes = sorted(r.status_code for r in responses)
-        assert codes == [201] * 5 + [403] * (PARALLEL - 5), [r.text for r in responses if r.status_code >= 500]
+        assert codes == [201] * 5 + [403] * (PARALLEL - 5)
         refused = next(r for r in responses if r.status_code == 403)
         assert refused.json()["detail"] == "the Free plan allows 5 monitors; the Pro plan lifts it"
         listed = await owner.get("/api/v1/monitors")
@@ -60,7 +65,8 @@ async def test_parallel_channel_creates_stop_at_the_channel_limit(app: FastAPI) 
         # Fill up to just under the limit one by one, then race for the last places.
         for i in range(MAX_CHANNELS - existing - 3):
             created = await owner.post(
-                "/api/v1/channels", json={"name": f"C{i}", "kind": "email", "config": {"to": ["a@example.com"]}}
+                "/api/v1/channels",
+                json={"name": f"C{i}", "kind": "email", "config": {"to": ["a@example.com"]}},
             )
             assert created.status_code == 201, created.text
         clients = await signed_in_clients(app, email, 10)
@@ -78,5 +84,5 @@ async def test_parallel_channel_creates_stop_at_the_channel_limit(app: FastAPI) 
             for c in clients:
                 await c.aclose()
         codes = sorted(r.status_code for r in responses)
-        assert codes == [201] * 3 + [403] * 7, [r.text for r in responses if r.status_code >= 500]
+        assert codes == [201] * 3 + [403] * 7
         assert len((await owner.get("/api/v1/channels")).json()) == MAX_CHANNELS
