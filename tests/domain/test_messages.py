@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from statusping.notifications.message import build_message, format_duration
+from statusping.domain.messages import build_message, format_duration
 from tests.notifications.test_channels import DOWN_PAYLOAD
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from statusping.config import Settings
+from statusping.domain.messages import AlertMessage, build_message
 from statusping.mail import Mailer
 from statusping.notifications.apprise.channel import AppriseChannel
 from statusping.notifications.base import DeliveryError
 from statusping.notifications.email.channel import EmailChannel
-from statusping.notifications.message import AlertMessage, build_message
 from statusping.notifications.webhook.channel import WebhookChannel
 from statusping.outbound.http import HttpClient, TargetPolicy
 from tests.alerting import Receiver

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from statusping.notifications.message import AlertMessage
+from statusping.domain.messages import AlertMessage
 
 
 class DeliveryError(Exception):

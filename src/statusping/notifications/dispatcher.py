@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from statusping.background import BackgroundLoop
 from statusping.config import Settings
+from statusping.domain.messages import AlertMessage, build_message
 from statusping.mail import Mailer
 from statusping.notifications.base import Channel, DeliveryError
-from statusping.notifications.message import AlertMessage, build_message
 from statusping.notifications.registry import build_channels
 from statusping.outbound.http import HttpClient
 from statusping.storage.repositories.outbox import Claimed, OutboxRepository, Outcome

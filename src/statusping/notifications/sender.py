@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from statusping.domain.messages import build_message
 from statusping.notifications.base import Channel
 from statusping.notifications.dispatcher import send_now
-from statusping.notifications.message import build_message
 from statusping.services.ports import SendResult
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from apprise.plugins.base import NotifyBase
 
+from statusping.domain.messages import AlertMessage
 from statusping.notifications.apprise import hosted
 from statusping.notifications.apprise.library import apprise
 from statusping.notifications.base import DeliveryError, http_status_error
-from statusping.notifications.message import AlertMessage
 from statusping.outbound.http import TargetPolicy
 
 TIMEOUT_SECONDS = 30.0

@@ -8,9 +8,9 @@ from typing import Any
 import aiosmtplib
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from statusping.domain.messages import AlertMessage
 from statusping.mail import Email, Mailer
 from statusping.notifications.base import DeliveryError
-from statusping.notifications.message import AlertMessage
 
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

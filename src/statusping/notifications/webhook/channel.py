@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from statusping.domain.checks import ErrorKind
+from statusping.domain.messages import AlertMessage
 from statusping.notifications.base import DeliveryError, http_status_error
-from statusping.notifications.message import AlertMessage
 from statusping.outbound.http import FetchError, HttpClient, HttpRequest
 
 TIMEOUT_SECONDS = 10.0

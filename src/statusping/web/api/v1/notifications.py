@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from statusping.domain.errors import InvalidInput, NotFound
-from statusping.notifications.message import build_message
+from statusping.domain.messages import build_message
 from statusping.storage.models import AlertEvent, Delivery
 from statusping.storage.repositories.outbox import OutboxRepository
 from statusping.web.api.types import SaneDatetime
