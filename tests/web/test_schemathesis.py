@@ -108,6 +108,7 @@ def test_no_input_gives_a_server_error_or_an_answer_outside_the_schema(live_app:
         "--report", "junit",
         "--report-dir", str(tmp_path),
     ]  # fmt: skip
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # Run where its replay and example stores cannot litter the checkout.
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-20000:]
