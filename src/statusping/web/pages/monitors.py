@@ -169,9 +169,9 @@ def _form_response(
     request: Request, account: Account, context: dict[str, Any], *, status_code: int = 200
 ) -> Response:
     if is_htmx(request):
-        return render(
-            request, "partials/monitor_form.html", context, account=account, status_code=status_code
-        )
+        # 200 for htmx, as the sign-up form does: the browser logs every 4xx as a console error, and
+        # an invalid form is an answer, not a failure. Plain form posts get the 422.
+        return render(request, "partials/monitor_form.html", context, account=account)
     return render(request, "monitor_form.html", context, account=account, status_code=status_code)
 
 
