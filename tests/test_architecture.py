@@ -17,7 +17,17 @@ DRIVERS = ("web", "engine", "notifications")
 
 # What each layer may not import (by first component under statusping.).
 FORBIDDEN: dict[str, set[str]] = {
-    "domain": {"storage", "services", "web", "engine", "notifications", "outbound", "background", "app", "cli"},
+    "domain": {
+        "storage",
+        "services",
+        "web",
+        "engine",
+        "notifications",
+        "outbound",
+        "background",
+        "app",
+        "cli",
+    },
     "storage": {"services", "web", "engine", "notifications", "outbound", "background", "app", "cli"},
     "services": {"web", "engine", "notifications", "app", "cli"},
     "outbound": {"storage", "services", "web", "engine", "notifications", "app", "cli"},
@@ -62,9 +72,7 @@ def _commits(path: Path) -> list[int]:
     return [
         node.lineno
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "commit"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"
     ]
 
 

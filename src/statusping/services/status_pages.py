@@ -30,9 +30,16 @@ from statusping.domain.status_page import (
     worst,
 )
 from statusping.domain.uptime import Window, uptime, window_allowed
-from statusping.services.recording import as_window
-from statusping.storage.models import Incident, MonitorPause, Organization, StatusPage, StatusPageComponent
-from statusping.storage.repositories.history import HistoryRepository
+from statusping.services.maintenances import as_window
+from statusping.storage.models import (
+    Incident,
+    Maintenance,
+    MonitorPause,
+    Organization,
+    StatusPage,
+    StatusPageComponent,
+)
+from statusping.storage.repositories.maintenances import MaintenanceRepository
 from statusping.storage.repositories.status_pages import ComponentRow, StatusPageRepository
 
 PAGE_WINDOWS = (Window.DAY, Window.WEEK, Window.MONTH, Window.QUARTER)
@@ -147,8 +154,10 @@ async def view(
     checks = await repo.daily_checks(ids, start, now + DAY)
     incidents = await repo.incidents(ids, start, now)
     pauses = await repo.pauses(ids, start, now)
-    maintenance_rows = await HistoryRepository(db).maintenances_of([org.id])
-    windows = [as_window(m) for m in maintenance_rows]
+    # Only windows that can touch the bars or the coming month, each expanded once for every lookup.
+    horizon = now + MAINTENANCE_AHEAD
+    maintenance_rows = await MaintenanceRepository(db).that_can_be_active([org.id], start, horizon)
+    windows = [as_window(m).expanded(start, horizon) for m in maintenance_rows]
 
     asof = _as_of(now, rows, incidents, pauses)
     outages: dict[uuid.UUID, list[Span]] = {}
@@ -295,7 +304,9 @@ def _groups(page_id: str, components: list[ComponentView]) -> list[GroupView]:
     return [GroupView(g.id, g.name, worst(c.status for c in g.components), g.components) for g in groups]
 
 
-def _maintenances(rows: Any, shown: dict[str, ComponentView], now: datetime) -> list[MaintenanceView]:
+def _maintenances(
+    rows: Sequence[Maintenance], shown: dict[str, ComponentView], now: datetime
+) -> list[MaintenanceView]:
     found = []
     for row in rows:
         window = as_window(row)

@@ -19,9 +19,7 @@ class StatusPageComponent(UuidPk, CreatedAt, Base):
     __table_args__ = (UniqueConstraint("status_page_id", "monitor_id"),)
 
     status_page_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("status_pages.id", ondelete="CASCADE"))
-    monitor_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("monitors.id", ondelete="CASCADE"), index=True
-    )
+    monitor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("monitors.id", ondelete="CASCADE"), index=True)
     display_name: Mapped[str | None] = mapped_column(String(100))
     group_name: Mapped[str | None] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(default=0)

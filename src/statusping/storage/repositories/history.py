@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,6 @@ from statusping.storage.models import (
     DailyRollup,
     HourlyRollup,
     Incident,
-    Maintenance,
     MonitorPause,
 )
 from statusping.storage.models.rollup import HISTOGRAM_COLUMNS
@@ -134,12 +133,6 @@ class HistoryRepository:
             )
         )
         return [(p.started_at, p.ended_at or now) for p in pauses]
-
-    async def maintenances_of(self, org_ids: Iterable[uuid.UUID]) -> Sequence[Maintenance]:
-        ids = list(set(org_ids))
-        if not ids:
-            return []
-        return (await self.db.scalars(select(Maintenance).where(Maintenance.organization_id.in_(ids)))).all()
 
     async def open_pause(self, monitor_id: uuid.UUID) -> MonitorPause | None:
         return await self.db.scalar(
