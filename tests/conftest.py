@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, make_url
 
 from statusping.app import create_app
 from statusping.config import Settings
+from statusping.security import use_hash_parameters
 from statusping.storage.db import create_engine
 from statusping.storage.migrate import upgrade
 from statusping.storage.models import Base
@@ -29,6 +30,10 @@ from tests.support import SmtpSink
 pytest_plugins = ["tests.targets"]
 
 TEST_PG_URL = os.environ.get("STATUSPING_TEST_DATABASE_URL")
+
+# Real argon2id, at a cost that keeps hundreds of sign-ups and failed logins fast (not a mock: the same
+# code path hashes and verifies). Processes the tests start (serve, worker) keep the real cost.
+use_hash_parameters(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def free_port() -> int:

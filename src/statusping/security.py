@@ -20,6 +20,15 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash("statusping-timing-equalizer")
 
 
+def use_hash_parameters(*, time_cost: int, memory_cost: int, parallelism: int) -> None:
+    """Swap the argon2 cost for this process. Only the test suite calls it (cheap hashes keep hundreds
+    of sign-ups and failed logins fast); a deployment never does, and hashes made with other
+    parameters still verify either way, since argon2 stores its parameters in each hash."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash("statusping-timing-equalizer")
+
+
 async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
