@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from statusping.domain.errors import InvalidInput
 from statusping.domain.intervals import Span
 from statusping.domain.maintenance import Window as MaintenanceWindow
+from statusping.domain.status_incidents import PostedIncident, banner
 from statusping.domain.status_page import (
     DAY,
     INDICATORS,
@@ -40,6 +41,7 @@ from statusping.storage.models import (
     StatusPageComponent,
 )
 from statusping.storage.repositories.maintenances import MaintenanceRepository
+from statusping.storage.repositories.status_incidents import StatusIncidentRepository
 from statusping.storage.repositories.status_pages import ComponentRow, StatusPageRepository
 
 PAGE_WINDOWS = (Window.DAY, Window.WEEK, Window.MONTH, Window.QUARTER)
@@ -120,6 +122,8 @@ class PageView:
     updated_at: datetime
     generated_at: datetime
     group_ids: dict[str, str] = field(default_factory=dict)
+    # Communication incidents: open ones and those resolved in the bar's days, newest first.
+    posted: list[PostedIncident] = field(default_factory=list)
 
     @property
     def indicator(self) -> str:
@@ -132,6 +136,10 @@ class PageView:
     @property
     def active_incidents(self) -> list[IncidentView]:
         return [i for i in self.incidents if i.resolved_at is None]
+
+    @property
+    def active_posted(self) -> list[PostedIncident]:
+        return [p for p in self.posted if p.active]
 
 
 async def by_slug(db: AsyncSession, slug: str) -> tuple[StatusPage, Organization] | None:
@@ -204,6 +212,7 @@ async def view(
         )  # fmt: skip
     shown = {c.id: c for c in components}
     groups = _groups(str(page.id), components)
+    posted = [p.showing(shown) for p in await StatusIncidentRepository(db).recent(page.id, start)]
     page_incidents = [
         IncidentView(str(i.id), str(i.monitor_id), shown[str(i.monitor_id)].name, i.started_at,
                      i.confirmed_at, i.resolved_at)
@@ -216,7 +225,7 @@ async def view(
         slug=page.slug,
         title=page.title,
         description=page.description,
-        overall=overall_status([c.status for c in components]),
+        overall=banner(overall_status([c.status for c in components]), posted),
         groups=groups,
         components=components,
         incidents=page_incidents,
@@ -224,10 +233,15 @@ async def view(
         windows=[w.value for w in PAGE_WINDOWS if window_allowed(w, history_days)],
         show_powered_by=powered_by,
         created_at=page.created_at,
-        updated_at=max([edited, *(c.updated_at for c in components)]),
+        updated_at=max([edited, *(c.updated_at for c in components), *(p.updated_at for p in posted)]),
         generated_at=asof,
         group_ids={g.name: g.id for g in groups if g.name is not None and g.id is not None},
+        posted=posted,
     )
+
+
+async def visible_components(db: AsyncSession, page: StatusPage, org: Organization) -> list[ComponentRow]:
+    return await _visible_rows(StatusPageRepository(db), page, org)
 
 
 async def _visible_rows(

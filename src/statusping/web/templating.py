@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from statusping.config import Settings
+from statusping.web.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
@@ -13,4 +14,5 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["app_name"] = "StatusPing"
     templates.env.globals["base_url"] = settings.base_url
+    templates.env.filters["markdown"] = render_markdown
     return templates

@@ -19,6 +19,7 @@ from statusping.storage.models.organization import Organization
 from statusping.storage.models.password_reset import PasswordResetToken
 from statusping.storage.models.rollup import DailyRollup, HourlyRollup
 from statusping.storage.models.session import UserSession
+from statusping.storage.models.status_incident import StatusIncident, StatusIncidentUpdate
 from statusping.storage.models.status_page import StatusPage
 from statusping.storage.models.status_page_component import StatusPageComponent
 from statusping.storage.models.user import User
@@ -43,6 +44,8 @@ __all__ = [
     "MonitorPause",
     "Organization",
     "PasswordResetToken",
+    "StatusIncident",
+    "StatusIncidentUpdate",
     "StatusPage",
     "StatusPageComponent",
     "User",

@@ -1,7 +1,10 @@
 from fastapi import APIRouter
 
-from statusping.web.public import ping, status_pages
+from statusping.web.public import badges, feeds, history, ping, status_pages
 
 router = APIRouter(include_in_schema=False)
 router.include_router(status_pages.router)
 router.include_router(ping.router)
+router.include_router(feeds.router)
+router.include_router(history.router)
+router.include_router(badges.router)

@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from statusping.domain.status_incidents import IMPACT_COMPONENT_STATUS, IncidentStatus, PostedIncident
 from statusping.domain.status_page import ComponentStatus
 from statusping.services.status_pages import (
     ComponentView,
@@ -79,6 +80,23 @@ def page_json(view: PageView, url: str) -> dict[str, Any]:
                 "resolved_at": iso(i.resolved_at),
             }
             for i in view.incidents
+        ],
+        "posted_incidents": [
+            {
+                "id": p.id,
+                "title": p.title,
+                "status": p.status.value,
+                "impact": p.impact.value,
+                "component_ids": p.component_ids,
+                "created_at": iso(p.created_at),
+                "updated_at": iso(p.updated_at),
+                "resolved_at": iso(p.resolved_at),
+                "updates": [
+                    {"id": u.id, "status": u.status.value, "body": u.body, "created_at": iso(u.created_at)}
+                    for u in p.updates
+                ],
+            }
+            for p in view.posted
         ],
         "maintenances": [
             {
@@ -221,6 +239,56 @@ def sp_incident(view: PageView, i: IncidentView, url: str) -> dict[str, Any]:
     }
 
 
+def history_url(url: str, incident_id: str, at: datetime) -> str:
+    """Where an incident is told on the page's history (its Statuspage ``shortlink``)."""
+    return f"{url}/history?month={at:%Y-%m}#incident-{incident_id}"
+
+
+def sp_posted(view: PageView, p: PostedIncident, url: str) -> dict[str, Any]:
+    """A communication incident; each update names the components with the status it implied."""
+    shown = [c for c in view.components if c.id in p.component_ids]
+    updates: list[dict[str, Any]] = []
+    before = ComponentStatus.OPERATIONAL.value
+    for u in reversed(p.updates):  # oldest first, to carry each update's status into the next
+        after = (
+            ComponentStatus.OPERATIONAL.value
+            if u.status is IncidentStatus.RESOLVED
+            else IMPACT_COMPONENT_STATUS[p.impact].value
+        )
+        affected = [{"code": c.id, "name": c.name, "old_status": before, "new_status": after} for c in shown]
+        update = _sp_update(p.id, u.status.value, u.body, u.created_at, affected or None)
+        update["id"] = u.id
+        updates.insert(0, update)
+        before = after
+    return {
+        "id": p.id,
+        "name": p.title,
+        "status": p.status.value,
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+        "monitoring_at": iso(p.monitoring_at),
+        "resolved_at": iso(p.resolved_at),
+        "impact": p.impact.value,
+        "shortlink": history_url(url, p.id, p.created_at),
+        "started_at": iso(p.created_at),
+        "page_id": view.id,
+        "incident_updates": updates,
+        "components": [_sp_component(view, c, c.position + 1) for c in shown],
+    }
+
+
+def sp_incidents(
+    view: PageView, url: str, *, unresolved: bool = False, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Communication and automatic incidents together, newest first (as Statuspage lists them)."""
+    posted = [p for p in view.posted if p.active or not unresolved]
+    automatic = view.active_incidents if unresolved else view.incidents
+    both: list[tuple[datetime, dict[str, Any]]] = [(p.created_at, sp_posted(view, p, url)) for p in posted]
+    both += [(i.confirmed_at, sp_incident(view, i, url)) for i in automatic]
+    both.sort(key=lambda pair: pair[0], reverse=True)
+    return [incident for _, incident in both[:limit]]
+
+
 def sp_maintenance(view: PageView, m: MaintenanceView, url: str) -> dict[str, Any]:
     shown = [c for c in view.components if c.id in m.component_ids]
     status = "in_progress" if m.active else "scheduled"
@@ -252,7 +320,7 @@ def summary(view: PageView, url: str) -> dict[str, Any]:
     return {
         "page": sp_page(view, url),
         "components": sp_components(view),
-        "incidents": [sp_incident(view, i, url) for i in view.active_incidents],
+        "incidents": sp_incidents(view, url, unresolved=True),
         "scheduled_maintenances": [sp_maintenance(view, m, url) for m in view.maintenances],
         "status": sp_status(view),
     }

@@ -97,10 +97,8 @@ STATUSPAGE_ENDPOINTS: dict[str, Callable[[PageView, str], dict[str, Any]]] = {
     "summary.json": lambda v, url: sp.summary(v, url),
     "status.json": lambda v, url: {"status": sp.sp_status(v)},
     "components.json": lambda v, url: {"components": sp.sp_components(v)},
-    "incidents.json": lambda v, url: {"incidents": [sp.sp_incident(v, i, url) for i in v.incidents[:50]]},
-    "incidents/unresolved.json": lambda v, url: {
-        "incidents": [sp.sp_incident(v, i, url) for i in v.active_incidents]
-    },
+    "incidents.json": lambda v, url: {"incidents": sp.sp_incidents(v, url)},
+    "incidents/unresolved.json": lambda v, url: {"incidents": sp.sp_incidents(v, url, unresolved=True)},
     "scheduled-maintenances.json": lambda v, url: {
         "scheduled_maintenances": [sp.sp_maintenance(v, m, url) for m in v.maintenances]
     },

@@ -8,6 +8,7 @@ from statusping.web.api.v1 import (
     monitor_views,
     monitors,
     organization,
+    status_incidents,
     status_pages,
 )
 
@@ -20,3 +21,4 @@ router.include_router(monitor_views.router)
 router.include_router(maintenances.router)
 router.include_router(alerting.router)
 router.include_router(status_pages.router)
+router.include_router(status_incidents.router)

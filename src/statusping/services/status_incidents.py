@@ -1,0 +1,235 @@
+"""Communication incidents of a status page: post, update, edit, delete; and the page's history.
+
+The words are the owner's; the components they name must be components the public can see on
+that page (a private monitor named in a public post would leak it). Reading a page's incidents
+for its render is ``StatusIncidentRepository.recent`` (see ``services.status_pages.view``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.domain.errors import InvalidInput, NotFound
+from statusping.domain.status_incidents import (
+    Impact,
+    IncidentStatus,
+    PostedIncident,
+    clean_message,
+    clean_title,
+)
+from statusping.services import status_pages
+from statusping.services.status_pages import IncidentView
+from statusping.storage.models import Organization, StatusIncident, StatusIncidentUpdate, StatusPage
+from statusping.storage.repositories.status_incidents import StatusIncidentRepository, posted
+from statusping.storage.repositories.status_pages import StatusPageRepository
+
+MAX_COMPONENTS = status_pages.MAX_COMPONENTS
+
+
+async def list_for(
+    db: AsyncSession, page: StatusPage, *, offset: int, limit: int
+) -> tuple[list[PostedIncident], int]:
+    """A page of the page's incidents, newest first, and how many there are in all."""
+    repo = StatusIncidentRepository(db)
+    rows = await repo.list_for(page.id, offset=offset, limit=limit)
+    updates = await repo.updates_of([r.id for r in rows])
+    return [posted(r, updates[r.id]) for r in rows], await repo.count_for(page.id)
+
+
+async def get(db: AsyncSession, page: StatusPage, incident_id: str) -> StatusIncident | None:
+    try:
+        key = uuid.UUID(incident_id)
+    except ValueError:
+        return None
+    return await StatusIncidentRepository(db).get(page.id, key)
+
+
+async def as_posted(db: AsyncSession, incident: StatusIncident) -> PostedIncident:
+    updates = await StatusIncidentRepository(db).updates_of([incident.id])
+    return posted(incident, updates[incident.id])
+
+
+async def create(
+    db: AsyncSession, org: Organization, page: StatusPage, fields: dict[str, Any], now: datetime
+) -> StatusIncident:
+    """Open an incident (``title``, ``status``, ``impact``, ``message``, ``monitor_ids``) with its
+    first update. Posting one already resolved records a past incident."""
+    title = clean_title(str(fields.get("title") or ""))
+    state = _status(fields.get("status") or IncidentStatus.INVESTIGATING.value)
+    impact = _impact(fields.get("impact") or Impact.MINOR.value)
+    message = clean_message(str(fields.get("message") or ""))
+    components = await _check_components(db, org, page, fields.get("monitor_ids") or [])
+    incident = StatusIncident(
+        id=uuid.uuid4(), organization_id=org.id, status_page_id=page.id, title=title, status=state.value,
+        impact=impact.value, monitor_ids=components, created_at=now, updated_at=now,
+        resolved_at=now if state is IncidentStatus.RESOLVED else None,
+    )  # fmt: skip
+    repo = StatusIncidentRepository(db)
+    repo.add(incident)
+    await db.flush()
+    repo.add(StatusIncidentUpdate(incident_id=incident.id, status=state.value, body=message, created_at=now))
+    await db.flush()
+    return incident
+
+
+async def add_update(
+    db: AsyncSession, incident: StatusIncident, fields: dict[str, Any], now: datetime
+) -> StatusIncident:
+    """A new entry of the timeline; its status becomes the incident's (resolved closes it, anything
+    else after resolved reopens it)."""
+    state = _status(fields.get("status") or "")
+    message = clean_message(str(fields.get("message") or ""))
+    StatusIncidentRepository(db).add(
+        StatusIncidentUpdate(incident_id=incident.id, status=state.value, body=message, created_at=now)
+    )
+    incident.status = state.value
+    incident.updated_at = now
+    if state is IncidentStatus.RESOLVED:
+        incident.resolved_at = incident.resolved_at or now
+    else:
+        incident.resolved_at = None
+    await db.flush()
+    return incident
+
+
+async def edit(
+    db: AsyncSession,
+    org: Organization,
+    page: StatusPage,
+    incident: StatusIncident,
+    fields: dict[str, Any],
+    now: datetime,
+) -> StatusIncident:
+    """Correct ``title``, ``impact`` or ``monitor_ids``; the status moves only through updates."""
+    if "title" in fields:
+        incident.title = clean_title(str(fields["title"] or ""))
+    if "impact" in fields:
+        incident.impact = _impact(fields["impact"] or "").value
+    if "monitor_ids" in fields:
+        incident.monitor_ids = await _check_components(db, org, page, fields["monitor_ids"] or [])
+    incident.updated_at = now
+    await db.flush()
+    return incident
+
+
+async def delete(db: AsyncSession, incident: StatusIncident) -> None:
+    await StatusIncidentRepository(db).delete(incident)
+    await db.flush()
+
+
+def _status(value: Any) -> IncidentStatus:
+    try:
+        return IncidentStatus(str(value))
+    except ValueError:
+        choices = ", ".join(s.value for s in IncidentStatus)
+        raise InvalidInput(f"status must be one of {choices}", field="status") from None
+
+
+def _impact(value: Any) -> Impact:
+    try:
+        return Impact(str(value))
+    except ValueError:
+        choices = ", ".join(i.value for i in Impact)
+        raise InvalidInput(f"impact must be one of {choices}", field="impact") from None
+
+
+async def _check_components(
+    db: AsyncSession, org: Organization, page: StatusPage, items: list[Any]
+) -> list[str]:
+    if len(items) > MAX_COMPONENTS:
+        raise InvalidInput(f"an incident names at most {MAX_COMPONENTS} components", field="monitor_ids")
+    shown = {str(r.monitor_id) for r in await status_pages.visible_components(db, page, org)}
+    wanted: list[str] = []
+    for item in items:
+        text = str(item)
+        try:
+            key = str(uuid.UUID(text))
+        except ValueError:
+            raise InvalidInput(f"unknown monitor id {text[:64]!r}", field="monitor_ids") from None
+        if key not in shown:
+            raise InvalidInput(
+                f"monitor {key} is not a public component of this status page", field="monitor_ids"
+            )
+        if key in wanted:
+            raise InvalidInput(f"monitor {key} is listed twice", field="monitor_ids")
+        wanted.append(key)
+    return wanted
+
+
+# History ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NamedComponent:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryMonth:
+    """One month of a page's incidents, both kinds, newest first."""
+
+    month: date  # its first day
+    incidents: list[PostedIncident | IncidentView]
+    previous: date | None  # None: nothing earlier to show
+    next: date | None  # None: this is the current month
+    components: list[NamedComponent]  # the page's public components, to name affected ones
+
+
+def month_of(value: str | None, now: datetime) -> date:
+    """``YYYY-MM`` as the month's first day; none means the current month."""
+    if not value:
+        return date(now.year, now.month, 1)
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        found = date(year, month, 1)
+    except ValueError:
+        raise InvalidInput("month must look like 2026-01", field="month") from None
+    if not 1970 <= found.year < 2100:
+        raise InvalidInput("month must be between 1970-01 and 2099-12", field="month")
+    return found
+
+
+def _shift(month: date, by: int) -> date:
+    index = month.year * 12 + month.month - 1 + by
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _at(month: date) -> datetime:
+    return datetime(month.year, month.month, 1, tzinfo=UTC)
+
+
+async def history(
+    db: AsyncSession, page: StatusPage, org: Organization, month: date, now: datetime
+) -> HistoryMonth:
+    current = date(now.year, now.month, 1)
+    if month > current:
+        raise NotFound("that month has not begun yet")
+    start, end = _at(month), _at(_shift(month, 1))
+    rows = [r for r in await status_pages.visible_components(db, page, org) if not r.paused]
+    names = {str(r.monitor_id): r.name for r in rows}
+    found: list[PostedIncident | IncidentView] = [
+        p.showing(names) for p in await StatusIncidentRepository(db).created_between(page.id, start, end)
+    ]
+    automatic = await StatusPageRepository(db).incidents([r.monitor_id for r in rows], start, end)
+    found += [
+        IncidentView(str(i.id), str(i.monitor_id), names[str(i.monitor_id)], i.started_at, i.confirmed_at,
+                     i.resolved_at)
+        for i in automatic
+        if i.started_at >= start
+    ]  # fmt: skip
+    found.sort(key=lambda i: (i.started_at, i.id), reverse=True)
+    first = min(page.created_at, *(r.created_at for r in rows))
+    earliest = date(first.year, first.month, 1)
+    return HistoryMonth(
+        month=month,
+        incidents=found,
+        previous=_shift(month, -1) if month > earliest else None,
+        next=_shift(month, 1) if month < current else None,
+        components=[NamedComponent(key, name) for key, name in names.items()],
+    )
