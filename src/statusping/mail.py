@@ -25,6 +25,8 @@ class Email:
     subject: str
     text: str
     html: str | None = None
+    # Extra header lines, e.g. List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post (RFC 8058).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Mailer:
@@ -36,6 +38,8 @@ class Mailer:
         message["From"] = self._settings.smtp_from
         message["To"] = ", ".join(email.to)
         message["Subject"] = email.subject
+        for name, value in email.headers:
+            message[name] = value
         message.set_content(email.text)
         if email.html is not None:
             message.add_alternative(email.html, subtype="html")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,8 +26,9 @@ from statusping.domain.messages import AlertMessage, build_message
 from statusping.mail import Mailer
 from statusping.notifications.base import Channel, DeliveryError
 from statusping.notifications.registry import build_channels
+from statusping.notifications.subscribers import mail as subscriber_mail
 from statusping.outbound.http import HttpClient
-from statusping.storage.repositories.outbox import Claimed, OutboxRepository, Outcome
+from statusping.storage.repositories.outbox import SUBSCRIBER_KIND, Claimed, OutboxRepository, Outcome
 from statusping.supervisor import Loop, LoopSpec, Supervisor
 
 log = logging.getLogger(__name__)
@@ -65,10 +67,15 @@ async def send_now(
     channels: dict[str, Channel], kind: str, config: dict[str, Any], message: AlertMessage
 ) -> Attempt:
     """One try through one channel, timed; never raises for a delivery failure."""
+    return await timed_attempt(channels[kind].send(message, config), kind)
+
+
+async def timed_attempt(sending: Coroutine[Any, Any, None], kind: str) -> Attempt:
+    """Await one send under the deadline, timed; a ``DeliveryError`` or a bug becomes a failed attempt."""
     started = time.perf_counter()
     try:
         async with asyncio.timeout(SEND_DEADLINE_SECONDS):
-            await channels[kind].send(message, config)
+            await sending
     except DeliveryError as exc:
         return Attempt(False, exc.message, exc.permanent, _ms(started))
     except TimeoutError:
@@ -104,6 +111,7 @@ class Dispatcher(BackgroundLoop):
             stall_after=settings.loop_stall_seconds,
         )
         self.channels = build_channels(mailer, http_client, smtp_configured=settings.smtp_configured)
+        self.mailer = mailer
         self._inflight: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -148,8 +156,12 @@ class Dispatcher(BackgroundLoop):
             )
 
     async def _deliver(self, claimed: Claimed) -> None:
-        message = message_for(claimed, self.settings.base_url)
-        attempt = await send_now(self.channels, claimed.channel_kind, claimed.channel_config, message)
+        if claimed.channel_kind == SUBSCRIBER_KIND:  # a status page subscriber's mail
+            sending = subscriber_mail.send(self.mailer, self.settings, claimed)
+            attempt = await timed_attempt(sending, SUBSCRIBER_KIND)
+        else:
+            message = message_for(claimed, self.settings.base_url)
+            attempt = await send_now(self.channels, claimed.channel_kind, claimed.channel_config, message)
         attempted_at = _now()
         retry_at = None
         error = attempt.error

@@ -23,6 +23,7 @@ from statusping.domain.alerts import Alert, AlertState, CheckFacts, EventKind, d
 from statusping.domain.checks import CheckOutcome
 from statusping.domain.monitors import MonitorType, target_of
 from statusping.domain.status import Transition
+from statusping.services.subscribers import OutageChange, notify_outages
 from statusping.storage.models import MonitorAlertState
 from statusping.storage.repositories.monitors import MonitorRow
 from statusping.storage.repositories.outbox import AlertTargets, OutboxRepository
@@ -46,6 +47,8 @@ def may_alert(entry: AlertInput, now: datetime) -> bool:
 
 
 async def enqueue_alerts(db: AsyncSession, entries: Sequence[AlertInput], now: datetime) -> None:
+    # Status page subscribers hear of public outages too, from the same outbox (services/subscribers).
+    await notify_outages(db, [_outage(e.monitor, e.transition) for e in entries if e.transition], now)
     candidates = [e for e in entries if may_alert(e, now)]
     if not candidates:
         return
@@ -82,6 +85,10 @@ async def _enqueue_one(repo: OutboxRepository, entry: AlertInput, found: AlertTa
             row.summary_event_id = event.id
     if decision.held_back and not decision.opened_summary and row.summary_event_id is not None:
         await repo.count_into_summary(row.summary_event_id, decision.state.suppressed)
+
+
+def _outage(monitor: MonitorRow, transition: Transition) -> OutageChange:
+    return OutageChange(monitor.id, transition.kind.value, transition.at, transition.started_at)
 
 
 def _facts(entry: AlertInput) -> CheckFacts:

@@ -23,6 +23,7 @@ from statusping.domain.text import storable_outcome
 from statusping.services.alert_outbox import AlertInput, enqueue_alerts
 from statusping.services.maintenances import as_window as as_window  # moved; kept for old importers
 from statusping.services.maintenances import windows_by_org
+from statusping.storage import status_versions
 from statusping.storage.models import Incident
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository, MonitorRow
@@ -96,6 +97,7 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     recorded: list[Recorded] = []
     alerts: list[AlertInput] = []
     downtime: list[tuple[uuid.UUID, Transition]] = []
+    shown_orgs: set[uuid.UUID] = set()
     for obs in observations:
         monitor = monitors.get(obs.monitor_id)
         if monitor is None or monitor.paused:
@@ -106,7 +108,10 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
         in_maintenance = active_for(
             maintenance.get(monitor.organization_id, ()), str(monitor.id), obs.checked_at
         )
+        before = monitor.status
         transition = await _apply(db, repo, monitor, obs, in_maintenance)
+        if monitor.status != before:  # its public pages show another status now
+            shown_orgs.add(monitor.organization_id)
         if transition is not None and transition.kind is TransitionKind.UP:
             downtime.append((monitor.id, transition))
         recorded.append(Recorded(monitor.id, row, transition))
@@ -116,6 +121,7 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     await repo.insert_results(results)
     await repo.save_states([monitors[r.monitor_id] for r in recorded])
     await _add_to_rollups(db, results, downtime, region)
+    await status_versions.bump(db, shown_orgs)  # every node's status page cache sees it at commit
     # Outbox rows in the same transaction as the state change: an alert is never lost or invented.
     await enqueue_alerts(db, alerts, datetime.now(UTC))
     return recorded

@@ -22,6 +22,7 @@ from statusping.storage.models.session import UserSession
 from statusping.storage.models.status_incident import StatusIncident, StatusIncidentUpdate
 from statusping.storage.models.status_page import StatusPage
 from statusping.storage.models.status_page_component import StatusPageComponent
+from statusping.storage.models.subscriber import Subscriber
 from statusping.storage.models.user import User
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "StatusIncidentUpdate",
     "StatusPage",
     "StatusPageComponent",
+    "Subscriber",
     "User",
     "UserSession",
 ]

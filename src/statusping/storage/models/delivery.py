@@ -22,7 +22,13 @@ class Delivery(UuidPk, CreatedAt, Base):
 
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("alert_events.id", ondelete="CASCADE"), index=True)
-    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    # A delivery goes to a channel (an alert) or to a status page subscriber (a page notice).
+    channel_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), index=True
+    )
+    subscriber_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("status_page_subscribers.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(default=0)
     # While pending: when to try next. A claim pushes it past the lease, so a crashed dispatcher's

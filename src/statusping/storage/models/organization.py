@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.domain.plans import DEFAULT_PLAN
@@ -16,3 +16,6 @@ class Organization(UuidPk, CreatedAt, Base):
     plan: Mapped[str] = mapped_column(String(20), default=DEFAULT_PLAN.value)
     # IANA zone name; new maintenance windows take it unless they name their own.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Moves with every change a public status page shows (storage/status_versions.py), so every
+    # web node's render cache knows with one cheap query whether its copy is still current.
+    status_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import (
@@ -22,7 +22,10 @@ from statusping.storage.models import (
     Monitor,
     MonitorAlertState,
     MonitorChannel,
+    Subscriber,
 )
+
+SUBSCRIBER_KIND = "subscriber"  # the channel kind of a delivery to a status page subscriber
 
 
 @dataclass(slots=True)
@@ -45,6 +48,9 @@ class Claimed:
     channel_config: dict[str, Any]
     monitor_status: str | None
     monitor_paused: bool | None
+    # Set for a delivery to a status page subscriber (channel_kind "subscriber", config {}).
+    subscriber_id: uuid.UUID | None = None
+    subscriber_email: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,17 +159,26 @@ class OutboxRepository:
                 AlertEvent.id,
                 AlertEvent.kind,
                 AlertEvent.payload,
-                Channel.kind,
+                func.coalesce(Channel.kind, SUBSCRIBER_KIND),
                 Channel.config,
                 Monitor.status,
                 Monitor.paused,
+                Subscriber.id,
+                Subscriber.email,
             )
             .join(AlertEvent, AlertEvent.id == Delivery.event_id)
-            .join(Channel, Channel.id == Delivery.channel_id)
+            .outerjoin(Channel, Channel.id == Delivery.channel_id)
+            .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .outerjoin(Monitor, Monitor.id == AlertEvent.monitor_id)
             .where(Delivery.id.in_(ids))
         )
-        return [Claimed(*row) for row in rows]
+        return [
+            Claimed(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or {}, r[8], r[9],
+                subscriber_id=r[10], subscriber_email=r[11],
+            )
+            for r in rows
+        ]  # fmt: skip
 
     async def settle(self, delivery_id: uuid.UUID, owner: str, outcome: Outcome) -> bool:
         """Record one attempt; False if the claim was lost (lease expired and re-claimed, or deleted)."""

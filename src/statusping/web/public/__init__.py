@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from statusping.web.public import badges, feeds, history, ping, status_pages
+from statusping.web.public import badges, feeds, history, ping, status_pages, subscribe
 
 router = APIRouter(include_in_schema=False)
 router.include_router(status_pages.router)
@@ -8,3 +8,4 @@ router.include_router(ping.router)
 router.include_router(feeds.router)
 router.include_router(history.router)
 router.include_router(badges.router)
+router.include_router(subscribe.router)

@@ -1,0 +1,1 @@
+"""Mails to status page subscribers: the confirmation and page notices, with one-click unsubscribe."""

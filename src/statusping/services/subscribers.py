@@ -1,0 +1,259 @@
+"""Status page subscribers: double opt-in, one-click unsubscribe, and page notices through the outbox.
+
+Every mail — the confirmation and each notice — is an ``AlertEvent`` with one ``Delivery`` per
+subscriber, written in the caller's transaction and sent by the dispatcher with the alerts'
+retries, so a mail server's bad hour loses nothing. No token is stored: a link carries the
+subscriber's id and an HMAC of it under the install's secret key (``link_token``), so a copy of
+the database cannot unsubscribe or confirm anybody.
+
+A subscribe request answers the same whether the address is new, waiting for confirmation or
+already subscribed, and it is rate limited per client address and per email.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.domain.errors import InvalidInput, NotFound
+from statusping.security import token_digest, tokens_equal
+from statusping.services import rate_limits
+from statusping.services.rate_limits import Limit
+from statusping.storage.models import StatusPage, Subscriber
+from statusping.storage.repositories.outbox import OutboxRepository
+from statusping.storage.repositories.status_pages import StatusPageRepository
+from statusping.storage.repositories.subscribers import SubscriberRepository
+
+CONFIRM_WITHIN = timedelta(hours=48)  # unconfirmed rows (and their links) expire after this
+CONFIRM_EVENT = "subscriber_confirm"
+NOTICE_EVENT = "subscriber_notice"
+MAX_COMPONENTS = 200
+# Each subscribe sends a mail to an address the requester typed: few per address, fewer per email.
+SUBSCRIBE_ADDRESS = Limit(
+    "subscribe-ip", 20, timedelta(hours=1), "Too many subscriptions from this address. Try again later."
+)
+SUBSCRIBE_EMAIL = Limit(
+    "subscribe-email", 5, timedelta(hours=1), "Too many subscriptions for this email. Try again later."
+)
+PENDING = "If this address can receive mail, a confirmation link is on its way. Follow it to subscribe."
+
+
+@dataclass(frozen=True, slots=True)
+class PageNotice:
+    """What a page tells its subscribers: public words only (never a monitor's technical cause)."""
+
+    kind: str  # down | up | incident_created | incident_updated | incident_resolved | maintenance
+    subject: str
+    text: str
+    occurred_at: datetime
+    # The components it is about (monitor ids); empty: the whole page, every subscriber.
+    component_ids: list[str] = field(default_factory=list)
+
+
+def link_token(secret_key: str, purpose: str, subscriber_id: uuid.UUID) -> str:
+    return f"{subscriber_id.hex}.{token_digest(secret_key, f'{purpose}:{subscriber_id}')[:40]}"
+
+
+def _token_id(secret_key: str, purpose: str, token: str) -> uuid.UUID | None:
+    head, _, _ = token.partition(".")
+    try:
+        key = uuid.UUID(hex=head)
+    except ValueError:
+        return None
+    return key if tokens_equal(link_token(secret_key, purpose, key), token) else None
+
+
+def _clean_email(value: str) -> str:
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"email: not an email address ({exc})", field="email") from None
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def page_by_slug(db: AsyncSession, slug: str) -> StatusPage:
+    found = await StatusPageRepository(db).by_slug(slug.lower())
+    if found is None:
+        raise NotFound("there is no status page at this address")
+    return found[0]
+
+
+async def subscribe(
+    db: AsyncSession,
+    page: StatusPage,
+    email: str,
+    *,
+    component_ids: Sequence[str] | None,
+    client_ip: str | None,
+    now: datetime,
+) -> str:
+    """Start a subscription (or resend its confirmation); returns the one answer everybody gets."""
+    address = _clean_email(email)
+    wanted = await _check_components(db, page, component_ids)
+    checks = [(SUBSCRIBE_EMAIL, f"{page.id}:{_digest(address)}")]
+    if client_ip:
+        checks.append((SUBSCRIBE_ADDRESS, client_ip))
+    await rate_limits.enforce_all(db, checks, now)
+    await rate_limits.record_all(db, checks, now)
+    repo = SubscriberRepository(db)
+    await repo.prune_unconfirmed(now - CONFIRM_WITHIN)
+    subscriber = await repo.find(page.id, address)
+    if subscriber is not None and subscriber.confirmed_at is not None:
+        return PENDING  # already subscribed: nothing to send, and the same answer
+    if subscriber is None:
+        subscriber = Subscriber(id=uuid.uuid4(), status_page_id=page.id, email=address)
+        repo.add(subscriber)
+    subscriber.created_at = now  # a new request starts a new confirmation period
+    subscriber.component_ids = wanted
+    await db.flush()
+    await _enqueue(db, page, CONFIRM_EVENT, {"kind": "confirm"}, [subscriber.id], now, monitor_id=None)
+    return PENDING
+
+
+async def _check_components(
+    db: AsyncSession, page: StatusPage, component_ids: Sequence[str] | None
+) -> list[str] | None:
+    if not component_ids:
+        return None
+    if len(component_ids) > MAX_COMPONENTS:
+        raise InvalidInput(f"choose at most {MAX_COMPONENTS} components", field="component_ids")
+    repo = StatusPageRepository(db)
+    shown = await repo.configured(page.id) or await repo.public_monitors(page.organization_id)
+    public = {str(r.monitor_id) for r in shown if r.public}
+    chosen = list(dict.fromkeys(str(c) for c in component_ids))
+    unknown = [c for c in chosen if c not in public]
+    if unknown:
+        raise InvalidInput(f"unknown component id {unknown[0]!r}", field="component_ids")
+    return chosen
+
+
+async def confirm(db: AsyncSession, page: StatusPage, token: str, *, secret_key: str, now: datetime) -> None:
+    key = _token_id(secret_key, "confirm", token)
+    subscriber = await SubscriberRepository(db).get(page.id, key) if key else None
+    if subscriber is None or (
+        subscriber.confirmed_at is None and subscriber.created_at < now - CONFIRM_WITHIN
+    ):
+        raise NotFound("this confirmation link is unknown or has expired: subscribe again")
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = now
+
+
+async def subscriber_for(
+    db: AsyncSession, page: StatusPage, token: str, *, secret_key: str
+) -> Subscriber | None:
+    """The subscriber an unsubscribe link names, or None if it is unknown (already gone)."""
+    key = _token_id(secret_key, "unsubscribe", token)
+    if key is None:
+        raise NotFound("this unsubscribe link is not valid")
+    return await SubscriberRepository(db).get(page.id, key)
+
+
+async def unsubscribe(db: AsyncSession, page: StatusPage, token: str, *, secret_key: str) -> None:
+    """Remove the subscriber and, with it (cascade), every mail still waiting for it."""
+    subscriber = await subscriber_for(db, page, token, secret_key=secret_key)
+    if subscriber is not None:
+        await SubscriberRepository(db).remove(subscriber)
+
+
+# Notices --------------------------------------------------------------------------------------
+
+
+async def notify_subscribers(db: AsyncSession, page: StatusPage, notice: PageNotice, now: datetime) -> int:
+    """Queue ``notice`` for the page's confirmed subscribers who want it; returns how many.
+
+    Call it in the transaction that makes the change (an incident posted, updated or resolved), so
+    the notice and the change commit together.
+    """
+    wanted = set(notice.component_ids)
+    subscribers = [
+        sid
+        for sid, components in await SubscriberRepository(db).confirmed(page.id)
+        if not wanted or components is None or wanted & set(components)
+    ]
+    if subscribers:
+        body = {
+            "kind": notice.kind,
+            "subject": notice.subject,
+            "text": notice.text,
+            "occurred_at": _iso(notice.occurred_at),
+            "component_ids": notice.component_ids,
+        }
+        await _enqueue(db, page, NOTICE_EVENT, body, subscribers, now, monitor_id=None)
+    return len(subscribers)
+
+
+@dataclass(frozen=True, slots=True)
+class OutageChange:
+    """A public monitor's confirmed outage began (``down``) or ended (``up``)."""
+
+    monitor_id: uuid.UUID
+    kind: str
+    at: datetime
+    started_at: datetime
+
+
+async def notify_outages(db: AsyncSession, changes: Sequence[OutageChange], now: datetime) -> None:
+    """Tell the subscribers of every page showing these monitors (the recorder's transaction)."""
+    if not changes:
+        return
+    shown = await SubscriberRepository(db).pages_showing(sorted({c.monitor_id for c in changes}))
+    for change in changes:
+        for page, monitor_id, name in shown:
+            if monitor_id == change.monitor_id:
+                await notify_subscribers(db, page, outage_notice(page, name, change), now)
+
+
+def outage_notice(page: StatusPage, name: str, change: OutageChange) -> PageNotice:
+    since = change.started_at.strftime("%Y-%m-%d %H:%M UTC")
+    if change.kind == "down":
+        subject = f"[{page.title}] {name} is unavailable"
+        text = f"{name} has not been responding since {since}. We are looking into it."
+    else:
+        minutes = max(1, round((change.at - change.started_at).total_seconds() / 60))
+        subject = f"[{page.title}] Resolved: {name} is available again"
+        unit = "minute" if minutes == 1 else "minutes"
+        text = f"{name} is responding again after {minutes} {unit} (down since {since})."
+    return PageNotice(change.kind, subject, text, change.at, [str(change.monitor_id)])
+
+
+async def _enqueue(
+    db: AsyncSession,
+    page: StatusPage,
+    kind: str,
+    notice: dict[str, Any],
+    subscriber_ids: Sequence[uuid.UUID],
+    now: datetime,
+    *,
+    monitor_id: uuid.UUID | None,
+) -> None:
+    payload = {"page": {"id": str(page.id), "slug": page.slug, "title": page.title}, "notice": notice}
+    event, _ = OutboxRepository(db).add_event(
+        organization_id=page.organization_id,
+        monitor_id=monitor_id,
+        kind=kind,
+        payload=payload,
+        channel_ids=[],
+        now=now,
+    )
+    rows = [
+        {"id": uuid.uuid4(), "organization_id": page.organization_id, "event_id": event.id,
+         "subscriber_id": sid, "status": "pending", "attempts": 0, "next_attempt_at": now,
+         "created_at": now}
+        for sid in subscriber_ids
+    ]  # fmt: skip
+    await db.flush()  # the event row first: the deliveries refer to it
+    await SubscriberRepository(db).add_deliveries(rows)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")

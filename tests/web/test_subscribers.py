@@ -1,0 +1,193 @@
+"""Issue 10: a visitor subscribes to a status page, confirms by the emailed link, hears of an outage
+and its end, and unsubscribes with one click — mail through a real SMTP server, checks against a
+real failing target, deliveries through the dispatcher and its outbox."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.alerting import running_dispatcher
+from tests.conftest import free_port
+from tests.support import SmtpSink, eventually, signup, unique_email
+from tests.targets import SwitchableTarget
+
+
+@pytest.fixture
+def settings_overrides(smtp_sink: SmtpSink) -> dict[str, object]:
+    return {
+        "allow_private_targets": True,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_sink.port,
+        "smtp_starttls": False,
+    }
+
+
+async def _mails_to(sink: SmtpSink, address: str, count: int) -> list[EmailMessage]:
+    """The first ``count`` mails to ``address`` (the owner's own alert channel gets mail too)."""
+
+    async def arrived() -> list[EmailMessage] | None:
+        mine = [m for m in sink.messages if m["To"] == address]
+        return mine if len(mine) >= count else None
+
+    found: list[EmailMessage] = await eventually(arrived, within=10)
+    return found
+
+
+def _text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def _link(message: EmailMessage, path: str) -> str:
+    found = re.search(rf"http://testserver(/s/[^/\s]+/{path}\?token=[\w.%-]+)", _text(message))
+    assert found, _text(message)
+    return found.group(1)
+
+
+async def _page(client: httpx.AsyncClient) -> str:
+    slug: str = (await client.get("/api/v1/me")).json()["organization"]["slug"]
+    return slug
+
+
+async def _monitor(client: httpx.AsyncClient, name: str, port: int, *, public: bool = True) -> str:
+    response = await client.post(
+        "/api/v1/monitors",
+        json={"name": name, "type": "tcp", "host": "127.0.0.1", "port": port, "interval_seconds": 300,
+              "failure_threshold": 1, "public": public},
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    monitor_id: str = response.json()["id"]
+    return monitor_id
+
+
+async def _check(client: httpx.AsyncClient, monitor_id: str) -> dict[str, Any]:
+    response = await client.post(f"/api/v1/monitors/{monitor_id}/check")
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def test_a_subscriber_confirms_hears_of_an_outage_and_its_end_and_unsubscribes_with_one_click(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink, target: SwitchableTarget
+) -> None:
+    owner = unique_email("owner")
+    await signup(client, email=owner, organization="Shop Status")
+    slug = await _page(client)
+    down_port = free_port()
+    api = await _monitor(client, "Checkout", down_port)
+    await _monitor(client, "Internal DB", free_port(), public=False)
+    visitor = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    reader = unique_email("reader")
+
+    async with visitor, running_dispatcher(app):
+        # The page's form, as a browser without JavaScript posts it.
+        answer = await visitor.post(f"/s/{slug}/subscribe", data={"email": reader})
+        assert answer.status_code == 200
+        assert "Check your inbox" in answer.text
+        (confirmation,) = await _mails_to(smtp_sink, reader, 1)
+        assert confirmation["To"] == reader
+        assert "Confirm your subscription to Shop Status status" == confirmation["Subject"]
+
+        # An outage before confirming reaches nobody.
+        assert (await _check(client, api))["ok"] is False
+        confirmed = await visitor.get(_link(confirmation, "subscribe/confirm"))
+        assert confirmed.status_code == 200
+        assert "You are subscribed" in confirmed.text
+
+        # Recovery first (the monitor is down since before the confirmation), then a new outage.
+        await _recover(client, api, target)
+        (_, recovered) = await _mails_to(smtp_sink, reader, 2)
+        assert recovered["Subject"] == "[Shop Status] Resolved: Checkout is available again"
+        await _break(client, api, down_port)
+        (_, _, incident) = await _mails_to(smtp_sink, reader, 3)
+
+        assert incident["To"] == reader
+        assert incident["Subject"] == "[Shop Status] Checkout is unavailable"
+        assert "We are looking into it" in _text(incident)
+        assert "refused" not in _text(incident).lower()  # the technical cause stays private
+        unsubscribe = incident["List-Unsubscribe"]
+        assert unsubscribe.startswith("<http://testserver/s/") and "/unsubscribe?token=" in unsubscribe
+        assert incident["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert _link(incident, "unsubscribe") == unsubscribe[len("<http://testserver") : -1]
+
+        await _recover(client, api, target)
+        (*_, resolved) = await _mails_to(smtp_sink, reader, 4)
+        assert resolved["Subject"] == "[Shop Status] Resolved: Checkout is available again"
+        assert resolved["List-Unsubscribe"] == unsubscribe
+
+        # The unsubscribe link opened in a browser asks first; a mail client's one-click POST does it.
+        link = unsubscribe[len("<http://testserver") : -1]
+        shown = await visitor.get(link)
+        assert "Unsubscribe?" in shown.text and reader in shown.text
+        one_click = await visitor.post(link, data={"List-Unsubscribe": "One-Click"})
+        assert one_click.status_code == 200
+        assert "You are unsubscribed" in one_click.text
+        assert "not subscribed" in (await visitor.get(link)).text
+
+        before = len(smtp_sink.messages)
+        await _break(client, api, down_port)
+        await _recover(client, api, target)
+        # The owner's own alert channel still hears of it (down and up); the former subscriber does not.
+        await smtp_sink.wait_for(before + 2)
+        assert [m["To"] for m in smtp_sink.messages[before:]] == [owner, owner]
+
+
+async def _recover(client: httpx.AsyncClient, monitor_id: str, target: SwitchableTarget) -> None:
+    moved = await client.patch(f"/api/v1/monitors/{monitor_id}", json={"port": target.port})
+    assert moved.status_code == 200, moved.text
+    assert (await _check(client, monitor_id))["ok"] is True
+
+
+async def _break(client: httpx.AsyncClient, monitor_id: str, port: int) -> None:
+    moved = await client.patch(f"/api/v1/monitors/{monitor_id}", json={"port": port})
+    assert moved.status_code == 200, moved.text
+    assert (await _check(client, monitor_id))["ok"] is False
+
+
+async def test_the_answer_is_the_same_for_everybody_and_subscribing_is_rate_limited(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink
+) -> None:
+    await signup(client)
+    slug = await _page(client)
+    email = unique_email("reader")
+    first = await client.post(f"/s/{slug}/subscribe", json={"email": email})
+    again = await client.post(f"/s/{slug}/subscribe", json={"email": email})
+    other = await client.post(f"/s/{slug}/subscribe", json={"email": unique_email("other")})
+    assert first.status_code == again.status_code == other.status_code == 202
+    assert first.json() == again.json() == other.json()
+
+    for _ in range(2):
+        await client.post(f"/s/{slug}/subscribe", json={"email": email})
+    statuses = [(await client.post(f"/s/{slug}/subscribe", json={"email": email})).status_code for _ in range(2)]
+    assert statuses[-1] == 429
+    limited = await client.post(f"/s/{slug}/subscribe", json={"email": email})
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert "Too many" in limited.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"email": "not an address"}, "email"), ({"email": "a@example.com", "component_ids": ["nope"]}, "")],
+)
+async def test_bad_input_is_a_422_and_subscribes_nobody(
+    client: httpx.AsyncClient, body: dict[str, Any], field: str
+) -> None:
+    await signup(client)
+    slug = await _page(client)
+    response = await client.post(f"/s/{slug}/subscribe", json=body)
+    assert response.status_code == 422, response.text
+    assert "detail" in response.json()
+    assert (await client.post("/s/no-such-page/subscribe", json={"email": "a@example.com"})).status_code == 404
+    forged = await client.get(f"/s/{slug}/subscribe/confirm", params={"token": "0" * 32 + ".abc"})
+    assert forged.status_code == 404
+    assert (await client.post(f"/s/{slug}/unsubscribe", params={"token": "junk"})).status_code == 404
+    assert urlsplit(str(forged.url)).path.endswith("/confirm")
