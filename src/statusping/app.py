@@ -29,6 +29,7 @@ from statusping.web.api.health import router as health_router
 from statusping.web.api.v1 import router as api_v1_router
 from statusping.web.errors import install_error_handlers
 from statusping.web.limits import RequestLimitsMiddleware, refuse_unstorable_params
+from statusping.web.live import LiveHub
 from statusping.web.middleware import SecurityHeadersMiddleware
 from statusping.web.pages import router as pages_router
 from statusping.web.public import router as public_router
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
             await upgrade(db_engine)
         app.state.engine = db_engine
         app.state.sessionmaker = create_sessionmaker(db_engine)
+        app.state.live = live = LiveHub(app.state.sessionmaker)  # open dashboards' event streams
         app.state.mailer = Mailer(settings)
         app.state.http_client = http_client = HttpClient(target_policy(settings))
         await http_client.start()
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
         try:
             yield
         finally:
+            await live.aclose()
             for service, task in background:
                 service.stop()
                 await task

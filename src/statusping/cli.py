@@ -77,12 +77,13 @@ def serve(host: str, port: int, no_engine: bool) -> None:
 
     from statusping.app import create_app
     from statusping.web.limits import MAX_HEADER_BYTES
+    from statusping.web.live import Server
 
     settings = _settings()
     _configure_logging(settings)
     app = create_app(settings, engine=not no_engine)
     click.echo(f"StatusPing on http://{host}:{port}  (database: {_safe_url(settings)})")
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -91,6 +92,7 @@ def serve(host: str, port: int, no_engine: bool) -> None:
         # Above the app's own header limit, so an oversized header section gets its 431 from the app.
         h11_max_incomplete_event_size=2 * MAX_HEADER_BYTES,
     )
+    Server(config).run()  # uvicorn's server, but it ends open dashboard streams when it stops
 
 
 @main.command()

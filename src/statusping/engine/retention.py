@@ -15,6 +15,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from statusping.storage.models import AlertEvent, Monitor, Organization
+from statusping.storage.repositories.dashboard import DashboardRepository
 from statusping.storage.repositories.history import RESULTS_TABLE, ROLLUP_TABLES
 from statusping.storage.repositories.leases import LeaseRepository
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 RETENTION_LEASE = "job:retention"
 ALERT_LOG_KEPT = timedelta(days=90)
+CHANGES_KEPT = timedelta(days=1)  # open dashboards follow the change record within seconds
 BUCKET_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 BATCH = 5000
 
@@ -62,9 +64,20 @@ async def prune(
                 sessionmaker, table, "bucket_start", plan, rules.history_cutoff(plan, now) - span
             )
     deleted += await _prune_alert_log(sessionmaker, now - ALERT_LOG_KEPT)
+    deleted += await _prune_changes(sessionmaker, now - CHANGES_KEPT)
     if deleted:
         log.info("retention pruned %d rows", deleted)
     return deleted
+
+
+async def _prune_changes(sessionmaker: async_sessionmaker[AsyncSession], cutoff: datetime) -> int:
+    total = 0
+    while True:
+        async with sessionmaker() as db, db.begin():
+            count = await DashboardRepository(db).prune_changes(cutoff, limit=BATCH)
+        total += count
+        if count < BATCH:
+            return total
 
 
 async def _prune_alert_log(sessionmaker: async_sessionmaker[AsyncSession], cutoff: datetime) -> int:

@@ -24,6 +24,7 @@ from statusping.domain.monitors import (
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan
 from statusping.domain.schedule import next_slot
 from statusping.domain.secrets import MONITOR_SECRET_FIELDS, mask_monitor_config, merge_masked
+from statusping.services.changes import DELETED, Change, note_changes
 from statusping.storage.models import Monitor, MonitorPause, Organization
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.history import HistoryRepository
@@ -198,6 +199,7 @@ async def pause(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
     monitor.updated_at = now
     # Paused time is left out of uptime, so it is remembered as a span.
     db.add(MonitorPause(monitor_id=monitor.id, started_at=now))
+    await note_changes(db, [Change(monitor.organization_id, monitor.id, "paused")], now)
     await db.flush()
 
 
@@ -214,3 +216,11 @@ async def resume(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
     else:
         monitor.next_check_at = now
     monitor.updated_at = now
+    await note_changes(db, [Change(monitor.organization_id, monitor.id, monitor.status)], now)
+
+
+async def delete_monitor(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
+    """Delete the monitor with its history; open dashboards drop its row (the change record)."""
+    await note_changes(db, [Change(monitor.organization_id, monitor.id, DELETED)], now)
+    await db.delete(monitor)
+    await db.flush()

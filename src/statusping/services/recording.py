@@ -21,6 +21,7 @@ from statusping.domain.schedule import next_check_at
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
 from statusping.domain.text import storable_outcome
 from statusping.services.alert_outbox import AlertInput, enqueue_alerts
+from statusping.services.changes import Change, note_changes
 from statusping.services.maintenances import as_window as as_window  # moved; kept for old importers
 from statusping.services.maintenances import windows_by_org
 from statusping.storage import status_versions
@@ -97,6 +98,7 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     recorded: list[Recorded] = []
     alerts: list[AlertInput] = []
     downtime: list[tuple[uuid.UUID, Transition]] = []
+    changes: list[Change] = []
     shown_orgs: set[uuid.UUID] = set()
     for obs in observations:
         monitor = monitors.get(obs.monitor_id)
@@ -112,6 +114,8 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
         transition = await _apply(db, repo, monitor, obs, in_maintenance)
         if monitor.status != before:  # its public pages show another status now
             shown_orgs.add(monitor.organization_id)
+        if monitor.status != before and not in_maintenance:  # dashboards show maintenance then
+            changes.append(Change(monitor.organization_id, monitor.id, monitor.status))
         if transition is not None and transition.kind is TransitionKind.UP:
             downtime.append((monitor.id, transition))
         recorded.append(Recorded(monitor.id, row, transition))
@@ -120,6 +124,8 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     results = [r.result for r in recorded]
     await repo.insert_results(results)
     await repo.save_states([monitors[r.monitor_id] for r in recorded])
+    # In the same transaction, so open dashboards on every node learn of exactly what was committed.
+    await note_changes(db, changes, datetime.now(UTC))
     await _add_to_rollups(db, results, downtime, region)
     await status_versions.bump(db, shown_orgs)  # every node's status page cache sees it at commit
     # Outbox rows in the same transaction as the state change: an alert is never lost or invented.

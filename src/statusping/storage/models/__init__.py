@@ -13,6 +13,7 @@ from statusping.storage.models.maintenance import Maintenance
 from statusping.storage.models.membership import Membership
 from statusping.storage.models.monitor import Monitor
 from statusping.storage.models.monitor_alert_state import MonitorAlertState
+from statusping.storage.models.monitor_change import MonitorChange
 from statusping.storage.models.monitor_channel import MonitorChannel
 from statusping.storage.models.monitor_pause import MonitorPause
 from statusping.storage.models.organization import Organization
@@ -41,6 +42,7 @@ __all__ = [
     "Membership",
     "Monitor",
     "MonitorAlertState",
+    "MonitorChange",
     "MonitorChannel",
     "MonitorPause",
     "Organization",

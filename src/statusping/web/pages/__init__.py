@@ -1,9 +1,10 @@
 from fastapi import APIRouter
 
-from statusping.web.pages import auth, dashboard, landing, monitors
+from statusping.web.pages import auth, dashboard, landing, live, monitors
 
 router = APIRouter(include_in_schema=False)
 router.include_router(landing.router)
 router.include_router(auth.router)
 router.include_router(dashboard.router)
+router.include_router(live.router)
 router.include_router(monitors.router)

@@ -375,7 +375,7 @@ async def delete_monitor(request: Request, monitor_id: str, account: OptionalAcc
     if account is None:
         return _login(request)
     await require_writer(account)
-    await db.delete(await _monitor(monitor_id, account, db))
+    await service.delete_monitor(db, await _monitor(monitor_id, account, db), now())
     return _go(request, "/dashboard")
 
 

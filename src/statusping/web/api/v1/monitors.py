@@ -113,7 +113,7 @@ async def update_monitor(
 
 @router.delete("/{monitor_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_monitor(monitor: CurrentMonitor, account: Writer, db: Db) -> Response:
-    await db.delete(monitor)
+    await service.delete_monitor(db, monitor, now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
