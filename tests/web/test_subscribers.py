@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -94,7 +93,7 @@ async def test_a_subscriber_confirms_hears_of_an_outage_and_its_end_and_unsubscr
         assert "Check your inbox" in answer.text
         (confirmation,) = await _mails_to(smtp_sink, reader, 1)
         assert confirmation["To"] == reader
-        assert "Confirm your subscription to Shop Status status" == confirmation["Subject"]
+        assert confirmation["Subject"] == "Confirm your subscription to Shop Status status"
 
         # An outage before confirming reaches nobody.
         assert (await _check(client, api))["ok"] is False
@@ -114,7 +113,8 @@ async def test_a_subscriber_confirms_hears_of_an_outage_and_its_end_and_unsubscr
         assert "We are looking into it" in _text(incident)
         assert "refused" not in _text(incident).lower()  # the technical cause stays private
         unsubscribe = incident["List-Unsubscribe"]
-        assert unsubscribe.startswith("<http://testserver/s/") and "/unsubscribe?token=" in unsubscribe
+        assert unsubscribe.startswith("<http://testserver/s/")
+        assert "/unsubscribe?token=" in unsubscribe
         assert incident["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert _link(incident, "unsubscribe") == unsubscribe[len("<http://testserver") : -1]
 
@@ -126,7 +126,8 @@ async def test_a_subscriber_confirms_hears_of_an_outage_and_its_end_and_unsubscr
         # The unsubscribe link opened in a browser asks first; a mail client's one-click POST does it.
         link = unsubscribe[len("<http://testserver") : -1]
         shown = await visitor.get(link)
-        assert "Unsubscribe?" in shown.text and reader in shown.text
+        assert "Unsubscribe?" in shown.text
+        assert reader in shown.text
         one_click = await visitor.post(link, data={"List-Unsubscribe": "One-Click"})
         assert one_click.status_code == 200
         assert "You are unsubscribed" in one_click.text
@@ -164,10 +165,8 @@ async def test_the_answer_is_the_same_for_everybody_and_subscribing_is_rate_limi
     assert first.status_code == again.status_code == other.status_code == 202
     assert first.json() == again.json() == other.json()
 
-    for _ in range(2):
-        await client.post(f"/s/{slug}/subscribe", json={"email": email})
-    statuses = [(await client.post(f"/s/{slug}/subscribe", json={"email": email})).status_code for _ in range(2)]
-    assert statuses[-1] == 429
+    for _ in range(3):  # five requests for one email within the hour are fine
+        assert (await client.post(f"/s/{slug}/subscribe", json={"email": email})).status_code == 202
     limited = await client.post(f"/s/{slug}/subscribe", json={"email": email})
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
@@ -175,19 +174,31 @@ async def test_the_answer_is_the_same_for_everybody_and_subscribing_is_rate_limi
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
-    [({"email": "not an address"}, "email"), ({"email": "a@example.com", "component_ids": ["nope"]}, "")],
+    "body",
+    [{"email": "not an address"}, {"email": "a@example.com", "component_ids": ["nope"]}, {"mail": "x"}],
 )
-async def test_bad_input_is_a_422_and_subscribes_nobody(
-    client: httpx.AsyncClient, body: dict[str, Any], field: str
+async def test_bad_input_is_a_422_and_nothing_else_happens(
+    client: httpx.AsyncClient, smtp_sink: SmtpSink, body: dict[str, Any]
 ) -> None:
     await signup(client)
     slug = await _page(client)
     response = await client.post(f"/s/{slug}/subscribe", json=body)
     assert response.status_code == 422, response.text
-    assert "detail" in response.json()
-    assert (await client.post("/s/no-such-page/subscribe", json={"email": "a@example.com"})).status_code == 404
+    assert response.json()["detail"]
+    garbled = await client.post(
+        f"/s/{slug}/subscribe", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert garbled.status_code == 422
+
+
+async def test_unknown_pages_and_forged_links_are_404(client: httpx.AsyncClient) -> None:
+    await signup(client)
+    slug = await _page(client)
+    assert (
+        await client.post("/s/no-such-page/subscribe", json={"email": "a@example.com"})
+    ).status_code == 404
     forged = await client.get(f"/s/{slug}/subscribe/confirm", params={"token": "0" * 32 + ".abc"})
     assert forged.status_code == 404
+    assert "expired" in forged.text
     assert (await client.post(f"/s/{slug}/unsubscribe", params={"token": "junk"})).status_code == 404
-    assert urlsplit(str(forged.url)).path.endswith("/confirm")
+    assert (await client.get(f"/s/{slug}/unsubscribe")).status_code == 404

@@ -9,14 +9,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.errors import NotFound
 from statusping.domain.plans import PlanKey
 from statusping.services import status_pages as service
 from statusping.services.status_pages import PageView
-from statusping.web.deps import Db, SettingsDep, now
+from statusping.web.deps import SettingsDep, now
 from statusping.web.policy import policy_of
 from statusping.web.public import status_page_json as sp
+from statusping.web.public.render_cache import Rendered, cache_of, respond
 
 router = APIRouter()
 
@@ -26,7 +28,7 @@ CACHE_CONTROL = "public, max-age=15, stale-while-revalidate=30"
 NOT_FOUND = "there is no status page at this address"
 
 
-async def _view(db: Db, slug: str, settings: SettingsDep) -> PageView | None:
+async def _view(db: AsyncSession, slug: str, settings: SettingsDep) -> PageView | None:
     found = await service.by_slug(db, slug)
     if found is None:
         return None
@@ -56,39 +58,63 @@ def cached(request: Request, body: bytes, media_type: str, extra: dict[str, str]
     return Response(body, media_type=media_type, headers=headers)
 
 
-@router.get("/s/{slug}", response_class=HTMLResponse)
-async def status_page(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
-    view = await _view(db, slug, settings)
-    if view is None:
+async def _from_cache(
+    request: Request,
+    slug: str,
+    settings: SettingsDep,
+    representation: str,
+    make: Callable[[PageView], Rendered],
+) -> Response | None:
+    """The representation from the render cache (web/public/render_cache.py), rendered on a miss."""
+
+    async def render(db: AsyncSession) -> Rendered | None:
+        view = await _view(db, slug, settings)
+        return None if view is None else make(view)
+
+    found = await cache_of(request.app.state).get(slug.lower(), representation, render)
+    return None if found is None else respond(request, found[0], found[1], CACHE_CONTROL)
+
+
+@router.api_route("/s/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def status_page(slug: str, request: Request, settings: SettingsDep) -> Response:
+    def html(view: PageView) -> Rendered:
+        # Rendered without the per-visitor CSRF cookie: the page is the same bytes for everyone.
+        text = request.app.state.templates.env.get_template("status_page.html").render(
+            view=view, page_url=page_url(settings, view.slug)
+        )
+        return Rendered.of(text.encode(), "text/html; charset=utf-8")
+
+    response = await _from_cache(request, slug, settings, "html", html)
+    if response is None:
         raise NotFound(NOT_FOUND)
-    # Rendered without the per-visitor CSRF cookie: the page is the same bytes for everyone.
-    html = request.app.state.templates.env.get_template("status_page.html").render(
-        view=view, page_url=page_url(settings, view.slug)
-    )
-    return cached(request, html.encode(), "text/html; charset=utf-8")
+    return response
 
 
-def _json(request: Request, data: Any) -> Response:
+def _json(data: Any) -> Rendered:
     body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
     # Public data meant for other sites' widgets, as Statuspage serves it.
-    return cached(request, body, "application/json", {"Access-Control-Allow-Origin": "*"})
+    return Rendered.of(body, "application/json", {"Access-Control-Allow-Origin": "*"})
 
 
-@router.get("/s/{slug}/api")
-async def status_page_json(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
-    view = await _view(db, slug, settings)
-    if view is None:
-        return JSONResponse({"detail": NOT_FOUND}, status_code=404)
-    return _json(request, sp.page_json(view, page_url(settings, view.slug)))
+@router.api_route("/s/{slug}/api", methods=["GET", "HEAD"])
+async def status_page_json(slug: str, request: Request, settings: SettingsDep) -> Response:
+    def shape(view: PageView) -> Rendered:
+        return _json(sp.page_json(view, page_url(settings, view.slug)))
+
+    response = await _from_cache(request, slug, settings, "api", shape)
+    return response or JSONResponse({"detail": NOT_FOUND}, status_code=404)
 
 
-def _statuspage(shape: Callable[[PageView, str], dict[str, Any]]) -> Any:
-    async def endpoint(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
-        view = await _view(db, slug, settings)
-        if view is None:
+def _statuspage(name: str, shape: Callable[[PageView, str], dict[str, Any]]) -> Any:
+    async def endpoint(slug: str, request: Request, settings: SettingsDep) -> Response:
+        def render(view: PageView) -> Rendered:
+            url = page_url(settings, view.slug)
+            return _json({"page": sp.sp_page(view, url), **shape(view, url)})
+
+        response = await _from_cache(request, slug, settings, name, render)
+        if response is None:
             raise NotFound(NOT_FOUND)
-        url = page_url(settings, view.slug)
-        return _json(request, {"page": sp.sp_page(view, url), **shape(view, url)})
+        return response
 
     return endpoint
 
@@ -110,4 +136,4 @@ STATUSPAGE_ENDPOINTS: dict[str, Callable[[PageView, str], dict[str, Any]]] = {
     },
 }
 for _name, _shape in STATUSPAGE_ENDPOINTS.items():
-    router.add_api_route(f"/s/{{slug}}/api/v2/{_name}", _statuspage(_shape), methods=["GET"])
+    router.add_api_route(f"/s/{{slug}}/api/v2/{_name}", _statuspage(_name, _shape), methods=["GET", "HEAD"])
