@@ -105,16 +105,26 @@ async def edit(
     fields: dict[str, Any],
     now: datetime,
 ) -> StatusIncident:
-    """Correct ``title``, ``impact`` or ``monitor_ids``; the status moves only through updates."""
-    if "title" in fields:
-        incident.title = clean_title(str(fields["title"] or ""))
-    if "impact" in fields:
-        incident.impact = _impact(fields["impact"] or "").value
+    """Correct ``title``, ``impact`` or ``monitor_ids``; the status moves only through updates.
+    Everything is checked before anything changes."""
+    title = clean_title(str(fields["title"] or "")) if "title" in fields else incident.title
+    impact = _impact(fields["impact"] or "").value if "impact" in fields else incident.impact
+    components = incident.monitor_ids
     if "monitor_ids" in fields:
-        incident.monitor_ids = await _check_components(db, org, page, fields["monitor_ids"] or [])
+        components = await _check_components(db, org, page, fields["monitor_ids"] or [])
+    incident.title, incident.impact, incident.monitor_ids = title, impact, components
     incident.updated_at = now
     await db.flush()
     return incident
+
+
+async def overview(
+    db: AsyncSession, org: Organization, page: StatusPage, *, offset: int, limit: int
+) -> tuple[list[PostedIncident], int, list[NamedComponent]]:
+    """What the dashboard's incidents page shows: a page of incidents and the components to name."""
+    found, total = await list_for(db, page, offset=offset, limit=limit)
+    rows = await status_pages.visible_components(db, page, org)
+    return found, total, [NamedComponent(str(r.monitor_id), r.name) for r in rows]
 
 
 async def delete(db: AsyncSession, incident: StatusIncident) -> None:
@@ -224,7 +234,8 @@ async def history(
         if i.started_at >= start
     ]  # fmt: skip
     found.sort(key=lambda i: (i.started_at, i.id), reverse=True)
-    first = min(page.created_at, *(r.created_at for r in rows))
+    first_posted = await StatusIncidentRepository(db).first_created(page.id)
+    first = min(page.created_at, *(r.created_at for r in rows), *([first_posted] if first_posted else []))
     earliest = date(first.year, first.month, 1)
     return HistoryMonth(
         month=month,

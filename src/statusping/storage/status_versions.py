@@ -98,9 +98,9 @@ def _changed(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
             incidents.add(obj.incident_id)
     if incidents:
         found = session.connection().execute(
-            text("SELECT organization_id FROM status_incidents WHERE id IN :ids").bindparams(
-                bindparam("ids", expanding=True, type_=Uuid())
-            ),
+            text("SELECT organization_id FROM status_incidents WHERE id IN :ids")
+            .bindparams(bindparam("ids", expanding=True, type_=Uuid()))
+            .columns(organization_id=Uuid()),
             {"ids": sorted(incidents)},
         )
         orgs |= {row[0] for row in found}

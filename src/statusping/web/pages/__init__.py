@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from statusping.web.pages import auth, dashboard, landing, live, monitors
+from statusping.web.pages import auth, dashboard, landing, live, monitors, status_incidents
 
 router = APIRouter(include_in_schema=False)
 router.include_router(landing.router)
@@ -8,3 +8,4 @@ router.include_router(auth.router)
 router.include_router(dashboard.router)
 router.include_router(live.router)
 router.include_router(monitors.router)
+router.include_router(status_incidents.router)
