@@ -197,6 +197,8 @@ def sparkline(values: Sequence[float | None], *, width: int = SPARK_WIDTH, heigh
     known = [(i, v) for i, v in enumerate(values) if v is not None]
     if not known:
         return ""
+    if len(known) == 1:  # a lone hour: a level line, not an invisible dot
+        return f"0,{height / 2:.1f} {width},{height / 2:.1f}"
     top = max(v for _, v in known)
     low = min(v for _, v in known)
     spread = top - low or 1.0
