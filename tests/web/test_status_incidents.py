@@ -342,6 +342,9 @@ class TestDashboardPages:
         private = await _monitor(client, "Back office", public=False, port=target.port)
         page = await _page(client)
         csrf = client.cookies["statusping_csrf"]
+        assert "/status-page/incidents" in (await client.get("/incidents")).text
+        found = await client.get("/status-page/incidents")
+        assert found.headers["location"] == f"/status-pages/{page['id']}/incidents"
         form_page = await client.get(f"/status-pages/{page['id']}/incidents")
         assert form_page.status_code == 200
         assert "Post an incident" in form_page.text

@@ -134,6 +134,17 @@ async def _discard(db: Db) -> None:
     await db.rollback()
 
 
+@router.get("/status-page/incidents")
+async def own_page_incidents(request: Request, account: OptionalAccount, db: Db) -> Response:
+    """The organization's (first) status page's incidents: where the dashboard links."""
+    if account is None:
+        return _login(request)
+    pages = await status_pages.list_pages(db, account.organization)
+    if not pages:
+        raise NotFound("this organization has no status page")
+    return RedirectResponse(f"/status-pages/{pages[0].id}/incidents", status_code=303)
+
+
 @router.get("/status-pages/{page_id}/incidents", response_class=HTMLResponse)
 async def incidents_page(
     request: Request, page_id: str, account: OptionalAccount, db: Db, offset: PageOffset = 0
