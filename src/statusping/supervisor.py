@@ -1,7 +1,7 @@
 """One supervisor for every long-running loop (engine claim/record/housekeeping/lease, dispatcher).
 
 A loop that raises is logged once with its traceback, then with a one-line summary per further
-failure in a row, and restarted after a backoff that doubles from 1 s to 30 s: a transient database
+failure in a row, and restarted after a backoff that doubles from 1 s to 5 s: a transient database
 error never ends monitoring. Only an error no restart can cure (a bad database URL, a missing driver)
 leaves a loop dead. Each loop reports its state, the time of its last progress, its restarts and its
 last error, which ``/api/health`` turns into 200 or 503.
@@ -23,7 +23,9 @@ from sqlalchemy.exc import ArgumentError
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 1.0
-BACKOFF_MAX = 30.0
+# Short: once the database is back, monitoring resumes within seconds. The log stays quiet anyway
+# (one line per failure in a row), and a probe every 5 s costs a database server nothing.
+BACKOFF_MAX = 5.0
 # Errors that come back on every restart: the configuration is wrong, not the world.
 INCURABLE: tuple[type[BaseException], ...] = (ArgumentError, ImportError)
 
