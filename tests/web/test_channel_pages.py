@@ -80,7 +80,12 @@ async def test_an_email_channel_is_created_edited_and_deleted_through_the_forms(
 
     created = await client.post(
         "/alerting/new",
-        data={"type": "email", "name": "Ops", "to": "ops@example.com, oncall@example.com", "is_default": "false"},
+        data={
+            "type": "email",
+            "name": "Ops",
+            "to": "ops@example.com, oncall@example.com",
+            "is_default": "false",
+        },
     )
     assert created.status_code == 303
     assert created.headers["location"] == "/alerting"
@@ -107,7 +112,9 @@ async def test_an_email_channel_is_created_edited_and_deleted_through_the_forms(
     assert (await client.get(f"/api/v1/channels/{ops['id']}")).status_code == 404
 
 
-async def test_a_bad_address_is_refused_beside_its_field_and_nothing_is_saved(client: httpx.AsyncClient) -> None:
+async def test_a_bad_address_is_refused_beside_its_field_and_nothing_is_saved(
+    client: httpx.AsyncClient,
+) -> None:
     await signup(client)
     before = await channels(client)
 
@@ -125,17 +132,25 @@ async def test_a_bad_address_is_refused_beside_its_field_and_nothing_is_saved(cl
     assert await channels(client) == before
 
 
-async def test_presets_build_the_apprise_url_from_labelled_fields(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_presets_build_the_apprise_url_from_labelled_fields(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     await signup(client)
     await set_plan(app, client, "business")
     cases = {
-        "slack": ({"webhook_url": "https://hooks.slack.com/services/T000/B000/abcdefgh"}, "slack://T000/B000/abcdefgh"),
+        "slack": (
+            {"webhook_url": "https://hooks.slack.com/services/T000/B000/abcdefgh"},
+            "slack://T000/B000/abcdefgh",
+        ),
         "discord": ({"webhook_url": "https://discord.com/api/webhooks/1234/tok-en"}, "discord://1234/tok-en"),
         "telegram": (
             {"bot_token": "123456789:AAHabcdefghijklmnopqrstuvwxyz", "chat_id": "-1001234"},
             "tgram://123456789:AAHabcdefghijklmnopqrstuvwxyz/-1001234",
         ),
-        "pagerduty": ({"integration_key": "ik1", "api_key": "ak1", "region": "eu"}, "pagerduty://ik1@ak1?region=eu"),
+        "pagerduty": (
+            {"integration_key": "ik1", "api_key": "ak1", "region": "eu"},
+            "pagerduty://ik1@ak1?region=eu",
+        ),
         "opsgenie": ({"api_key": "key1", "region": "us"}, "opsgenie://key1"),
         "pushover": ({"user_key": "u1", "app_token": "a1"}, "pover://u1@a1"),
         "ntfy": ({"topic": "statusping-test"}, "ntfy://statusping-test"),
@@ -150,7 +165,9 @@ async def test_presets_build_the_apprise_url_from_labelled_fields(app: FastAPI, 
         assert (await stored(app, made["id"])).config["url"] == url
 
 
-async def test_a_malformed_preset_field_is_explained_beside_it(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_a_malformed_preset_field_is_explained_beside_it(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     await signup(client)
     await set_plan(app, client, "business")
 
@@ -240,7 +257,11 @@ async def test_another_organizations_channel_is_the_404_page(app: FastAPI, clien
     theirs = (await channels(client))[0]
     async with make_client(app) as outsider:
         await signup(outsider, organization="Other Org")
-        for path in (f"/alerting/{theirs['id']}/edit", f"/alerting/{theirs['id']}/delete", "/alerting/nope/edit"):
+        for path in (
+            f"/alerting/{theirs['id']}/edit",
+            f"/alerting/{theirs['id']}/delete",
+            "/alerting/nope/edit",
+        ):
             response = await outsider.get(path)
             assert response.status_code == 404, path
             assert "Page not found" in response.text

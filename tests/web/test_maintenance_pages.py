@@ -127,7 +127,10 @@ async def test_a_weekly_window_in_a_zone_is_created_edited_and_deleted(
     assert changed["recurrence"] == "FREQ=MONTHLY"
     assert changed["monitor_ids"] is None
 
-    assert "Delete &ldquo;Monthly patching&rdquo;?" in (await client.get(f"/maintenance/{window['id']}/delete")).text
+    assert (
+        "Delete &ldquo;Monthly patching&rdquo;?"
+        in (await client.get(f"/maintenance/{window['id']}/delete")).text
+    )
     deleted = await client.post(f"/maintenance/{window['id']}/delete")
     assert deleted.status_code == 303
     assert await windows(client) == []
@@ -163,18 +166,26 @@ async def test_recurrence_and_time_refusals_appear_beside_their_fields(
     assert await windows(client) == []
 
 
-async def test_windows_are_grouped_in_progress_upcoming_and_past(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_windows_are_grouped_in_progress_upcoming_and_past(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     await signup(client)
     await business(app, client)
     now = datetime.now(UTC)
     for title, start in (("Running", now - timedelta(hours=1)), ("Later", now + timedelta(days=3)),
                          ("Done", now - timedelta(days=3))):  # fmt: skip
-        body = {"title": title, "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=2)).isoformat()}
+        body = {
+            "title": title,
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+        }
         assert (await client.post("/api/v1/maintenances", json=body)).status_code == 201
 
     html = (await client.get("/maintenance")).text
 
-    active, upcoming, past = (html.index(h) for h in ('id="active-heading"', 'id="upcoming-heading"', 'id="past-heading"'))
+    active, upcoming, past = (
+        html.index(h) for h in ('id="active-heading"', 'id="upcoming-heading"', 'id="past-heading"')
+    )
     assert active < html.index("Running") < upcoming < html.index("Later") < past < html.index("Done")
 
 

@@ -1,6 +1,17 @@
 from fastapi import APIRouter
 
-from statusping.web.pages import auth, dashboard, landing, live, monitors, status_incidents
+from statusping.web.pages import (
+    auth,
+    channels,
+    dashboard,
+    incidents,
+    landing,
+    live,
+    maintenance,
+    monitors,
+    settings,
+    status_incidents,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(landing.router)
@@ -8,4 +19,8 @@ router.include_router(auth.router)
 router.include_router(dashboard.router)
 router.include_router(live.router)
 router.include_router(monitors.router)
+router.include_router(channels.router)
+router.include_router(maintenance.router)
+router.include_router(incidents.router)
+router.include_router(settings.router)
 router.include_router(status_incidents.router)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from statusping.config import Mode, Settings
+from statusping.domain.accounts import PASSWORD_MIN_LENGTH
 from statusping.domain.errors import StatusPingError
 from statusping.domain.plans import PLANS
 from statusping.services import accounts, organizations
@@ -59,6 +60,7 @@ async def _context(db: Db, settings: Settings, account: Account, request: Reques
         "org_errors": {},
         "password_errors": {},
         "saved": request.query_params.get("saved"),
+        "password_min": PASSWORD_MIN_LENGTH,
     }
 
 

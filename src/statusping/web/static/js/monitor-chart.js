@@ -6,7 +6,10 @@
   if (!box || typeof window.uPlot !== "function") return;
 
   var HEIGHT = 240;
-  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  // An explicit choice (class on <html>, see theme.js) wins over the system preference.
+  var root = document.documentElement;
+  var dark = root.classList.contains("dark") ||
+    (!root.classList.contains("light") && window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches);
   var ink = dark ? "#cbd5e1" : "#334155";
   var grid = dark ? "rgba(148,163,184,0.15)" : "rgba(100,116,139,0.15)";
   var LINES = [
