@@ -1,7 +1,8 @@
 """Status page management API (PRODUCT.md §4): title, description and the components shown.
 
 Not yet here (later slices of issue 10): slug change, logo_url, brand_color, custom_domain,
-show_powered_by, communication incidents. Sending those fields is a 422 that says so.
+show_powered_by. Sending those fields is a 422 that says so. Communication incidents are
+``status_incidents.py``.
 """
 
 from __future__ import annotations
