@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from statusping.config import Settings
 from statusping.domain.errors import NotFound
 from statusping.domain.plans import PlanKey
 from statusping.services import status_pages as service
@@ -58,6 +59,12 @@ def cached(request: Request, body: bytes, media_type: str, extra: dict[str, str]
     return Response(body, media_type=media_type, headers=headers)
 
 
+def _settings(request: Request) -> Settings:
+    # Not a dependency: on the hot path (a cache hit) every resolved dependency costs throughput.
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 async def _from_cache(
     request: Request,
     slug: str,
@@ -76,7 +83,9 @@ async def _from_cache(
 
 
 @router.api_route("/s/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-async def status_page(slug: str, request: Request, settings: SettingsDep) -> Response:
+async def status_page(slug: str, request: Request) -> Response:
+    settings = _settings(request)
+
     def html(view: PageView) -> Rendered:
         # Rendered without the per-visitor CSRF cookie: the page is the same bytes for everyone.
         text = request.app.state.templates.env.get_template("status_page.html").render(
@@ -97,7 +106,9 @@ def _json(data: Any) -> Rendered:
 
 
 @router.api_route("/s/{slug}/api", methods=["GET", "HEAD"])
-async def status_page_json(slug: str, request: Request, settings: SettingsDep) -> Response:
+async def status_page_json(slug: str, request: Request) -> Response:
+    settings = _settings(request)
+
     def shape(view: PageView) -> Rendered:
         return _json(sp.page_json(view, page_url(settings, view.slug)))
 
@@ -106,7 +117,9 @@ async def status_page_json(slug: str, request: Request, settings: SettingsDep) -
 
 
 def _statuspage(name: str, shape: Callable[[PageView, str], dict[str, Any]]) -> Any:
-    async def endpoint(slug: str, request: Request, settings: SettingsDep) -> Response:
+    async def endpoint(slug: str, request: Request) -> Response:
+        settings = _settings(request)
+
         def render(view: PageView) -> Rendered:
             url = page_url(settings, view.slug)
             return _json({"page": sp.sp_page(view, url), **shape(view, url)})
