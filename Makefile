@@ -49,3 +49,10 @@ bench-engine: install
 .PHONY: bench-history
 bench-history: install
 	$(BIN)/python bench/history.py $(BENCH_ARGS)
+
+# Status page benchmark (docs/benchmarks.md): a 50-component page with 90 days of history under wrk
+# (64 connections) beside a bare endpoint with the same bytes, uncached render p50/p95, and the
+# embedded engine's schedule while the page is hammered. Needs wrk. e.g. BENCH_ARGS="--postgres <url>"
+.PHONY: bench-status-page
+bench-status-page: install
+	$(BIN)/python bench/status_page.py $(BENCH_ARGS)
