@@ -202,3 +202,43 @@ async def test_unknown_pages_and_forged_links_are_404(client: httpx.AsyncClient)
     assert "expired" in forged.text
     assert (await client.post(f"/s/{slug}/unsubscribe", params={"token": "junk"})).status_code == 404
     assert (await client.get(f"/s/{slug}/unsubscribe")).status_code == 404
+
+
+async def test_posted_incidents_reach_the_subscribers_of_their_components(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink, target: SwitchableTarget
+) -> None:
+    await signup(client, organization="Posting Co")
+    slug = await _page(client)
+    (page,) = (await client.get("/api/v1/status-pages")).json()
+    shop = await _monitor(client, "Shop", target.port)
+    blog = await _monitor(client, "Blog", target.port)
+    everything, shop_only, blog_only = unique_email("all"), unique_email("shop"), unique_email("blog")
+
+    async with running_dispatcher(app):
+        for email, components in ((everything, None), (shop_only, [shop]), (blog_only, [blog])):
+            answer = await client.post(
+                f"/s/{slug}/subscribe", json={"email": email, "component_ids": components}
+            )
+            assert answer.status_code == 202, answer.text
+            (confirmation,) = await _mails_to(smtp_sink, email, 1)
+            assert (await client.get(_link(confirmation, "subscribe/confirm"))).status_code == 200
+
+        created = await client.post(
+            f"/api/v1/status-pages/{page['id']}/incidents",
+            json={"title": "Payments fail", "status": "investigating", "impact": "major",
+                  "message": "Some cards are refused.", "monitor_ids": [shop]},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+        resolved = await client.post(
+            f"/api/v1/status-pages/{page['id']}/incidents/{created.json()['id']}/updates",
+            json={"status": "resolved", "message": "All payments go through again."},
+        )
+        assert resolved.status_code == 201, resolved.text
+
+        for email in (everything, shop_only):
+            (_, opened, closed) = await _mails_to(smtp_sink, email, 3)
+            assert opened["Subject"] == "[Posting Co] Payments fail"
+            assert "Investigating — Some cards are refused." in _text(opened)
+            assert closed["Subject"] == "[Posting Co] Resolved: Payments fail"
+            assert closed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert len([m for m in smtp_sink.messages if m["To"] == blog_only]) == 1  # its confirmation only

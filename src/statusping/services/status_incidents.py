@@ -22,7 +22,7 @@ from statusping.domain.status_incidents import (
     clean_message,
     clean_title,
 )
-from statusping.services import status_pages
+from statusping.services import status_pages, subscribers
 from statusping.services.status_pages import IncidentView
 from statusping.storage.models import Organization, StatusIncident, StatusIncidentUpdate, StatusPage
 from statusping.storage.repositories.status_incidents import StatusIncidentRepository, posted
@@ -74,6 +74,9 @@ async def create(
     await db.flush()
     repo.add(StatusIncidentUpdate(incident_id=incident.id, status=state.value, body=message, created_at=now))
     await db.flush()
+    if state is not IncidentStatus.RESOLVED:  # a past incident posted for the record tells nobody
+        notice = subscribers.incident_notice(page, title, state.value, message, components, now, new=True)
+        await subscribers.notify_subscribers(db, page, notice, now)
     return incident
 
 
@@ -94,6 +97,12 @@ async def add_update(
     else:
         incident.resolved_at = None
     await db.flush()
+    page = await db.get(StatusPage, incident.status_page_id)
+    if page is not None:  # the page's subscribers hear of every update, in this transaction
+        notice = subscribers.incident_notice(
+            page, incident.title, state.value, message, list(incident.monitor_ids), now, new=False
+        )
+        await subscribers.notify_subscribers(db, page, notice, now)
     return incident
 
 

@@ -226,6 +226,25 @@ def outage_notice(page: StatusPage, name: str, change: OutageChange) -> PageNoti
     return PageNotice(change.kind, subject, text, change.at, [str(change.monitor_id)])
 
 
+def incident_notice(
+    page: StatusPage,
+    title: str,
+    status: str,
+    message: str,
+    component_ids: list[str],
+    at: datetime,
+    *,
+    new: bool,
+) -> PageNotice:
+    """A communication incident posted or updated (services/status_incidents.py)."""
+    label = status.capitalize()
+    kind = (
+        "incident_resolved" if status == "resolved" else ("incident_created" if new else "incident_updated")
+    )
+    subject = f"[{page.title}] {'Resolved: ' if status == 'resolved' else ''}{title}"
+    return PageNotice(kind, subject, f"{title}\n\n{label} — {message}", at, list(component_ids))
+
+
 async def _enqueue(
     db: AsyncSession,
     page: StatusPage,

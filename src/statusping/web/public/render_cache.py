@@ -132,9 +132,9 @@ class RenderCache:
                 return await self._refresh(slug, key, entry, render)
             except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 if entry is None:
-                    log.warning("status page %s unavailable: the database failed (%s)", slug, exc)
+                    log.warning("status page %s unavailable: the database failed (%r)", slug, exc)
                     raise Unavailable("the status page is unavailable for a moment: try again") from exc
-                log.warning("status page %s served stale: the database failed (%s)", slug, exc)
+                log.warning("status page %s served stale: the database failed (%r)", slug, exc)
                 return entry.rendered, "STALE"
 
     async def _refresh(
