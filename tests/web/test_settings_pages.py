@@ -139,6 +139,7 @@ async def test_the_theme_cookie_sets_the_class_on_html_and_the_status_page_ignor
     client: httpx.AsyncClient,
 ) -> None:
     await signup(client)
+    assert re.search(r'value="system" class="size-4" checked', (await client.get("/settings")).text)
     plain = (await client.get("/dashboard")).text
     assert '<html lang="en" class="h-full">' in plain
     assert '<meta name="color-scheme" content="light dark">' in plain

@@ -55,7 +55,7 @@ async def _context(db: Db, settings: Settings, account: Account, request: Reques
         "role": account.membership.role,
         "can_write": page_kit.can_write(account),
         "themes": THEMES,
-        "theme": theme if theme in THEMES else "system",
+        "theme_choice": theme if theme in THEMES else "system",
         "org_values": {"name": account.organization.name, "timezone": account.organization.timezone},
         "org_errors": {},
         "password_errors": {},
