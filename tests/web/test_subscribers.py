@@ -88,6 +88,9 @@ async def test_a_subscriber_confirms_hears_of_an_outage_and_its_end_and_unsubscr
 
     async with visitor, running_dispatcher(app):
         # The page's form, as a browser without JavaScript posts it.
+        page = (await visitor.get(f"/s/{slug}")).text
+        assert f'<form method="post" action="/s/{slug}/subscribe"' in page
+        assert 'name="email" type="email"' in page
         answer = await visitor.post(f"/s/{slug}/subscribe", data={"email": reader})
         assert answer.status_code == 200
         assert "Check your inbox" in answer.text
