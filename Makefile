@@ -50,6 +50,13 @@ bench-engine: install
 bench-history: install
 	$(BIN)/python bench/history.py $(BENCH_ARGS)
 
+# Dashboard benchmark (docs/benchmarks.md): 10,000 monitors with a day of history; server time of the
+# dashboard (first page, search, filter, sorts) and the monitor page's series JSON beside a bare FastAPI
+# endpoint, page weight, and state change -> SSE event. e.g. make bench-dashboard BENCH_ARGS="--postgres"
+.PHONY: bench-dashboard
+bench-dashboard: install
+	$(BIN)/python bench/dashboard.py $(BENCH_ARGS)
+
 # Status page benchmark (docs/benchmarks.md): a 50-component page with 90 days of history under wrk
 # (64 connections) beside a bare endpoint with the same bytes, uncached render p50/p95, and the
 # embedded engine's schedule while the page is hammered. Needs wrk. e.g. BENCH_ARGS="--postgres <url>"

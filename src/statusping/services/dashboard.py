@@ -2,7 +2,7 @@
 and the bulk actions on a selection.
 
 A page costs the same handful of queries at 10 monitors or 10,000: the summary (one GROUP BY), the
-page and its count, and for the page's monitors one rollup query and one open-outage query.
+page and its count, and for the page's monitors one rollup query and one outage (incident) query.
 """
 
 from __future__ import annotations
@@ -133,19 +133,16 @@ async def dashboard(db: AsyncSession, org: Organization, query: ListQuery, now: 
     offset = (page - 1) * PAGE_SIZE
     day_ago = now - DAY
     if query.sort.lstrip("-") == "uptime":
-        ordered = await _by_uptime(repo, where, now, descending=query.sort.startswith("-"))
-        ids = ordered[offset : offset + PAGE_SIZE]
-        found = {row.id: row for row in await repo.by_ids(org.id, ids)}
-        rows = [found[i] for i in ids if i in found]
+        rows = await _by_uptime(repo, where, now, offset, descending=query.sort.startswith("-"))
     else:
         rows = list(await repo.page(where, query.sort, limit=PAGE_SIZE, offset=offset))
     ids = [row.id for row in rows]
     hourly = await repo.hourly(ids, floor_to(day_ago, HOUR))
-    outages = await repo.open_outages(org.id, ids) if ids else {}
+    outages = await repo.outages_since(org.id, day_ago, ids) if ids else {}
     by_monitor: dict[uuid.UUID, list[Any]] = {}
     for bucket in hourly:
         by_monitor.setdefault(bucket[0], []).append(bucket)
-    shown = [_row(row, by_monitor.get(row.id, []), outages.get(row.id), maintenance, now) for row in rows]
+    shown = [_row(row, by_monitor.get(row.id, []), outages.get(row.id, []), maintenance, now) for row in rows]
     return DashboardView(
         query=ListQuery(query.search, query.status, query.sort, page),
         rows=shown,
@@ -159,37 +156,58 @@ async def dashboard(db: AsyncSession, org: Organization, query: ListQuery, now: 
 
 
 async def _by_uptime(
-    repo: DashboardRepository, where: ListFilter, now: datetime, *, descending: bool
-) -> list[uuid.UUID]:
-    """Every filtered monitor's id, ordered by its 24 h uptime (unknown last, then by id)."""
-    since = now - DAY
-    sums = await repo.downtime_since(where, floor_to(since, HOUR))
-    outages = await repo.open_outages(where.organization_id)
-    keyed = []
-    for monitor_id, created_at in await repo.created(where):
-        checks, down = sums.get(monitor_id, (0, 0.0))
-        figure = uptime_24h(checks, down, outages.get(monitor_id), created_at, now)
-        missing = figure is None
-        value = 0.0 if figure is None else (-figure if descending else figure)
-        keyed.append(((missing, value, str(monitor_id)), monitor_id))
-    keyed.sort(key=lambda item: item[0])
-    return [monitor_id for _, monitor_id in keyed]
+    repo: DashboardRepository, where: ListFilter, now: datetime, offset: int, *, descending: bool
+) -> list[Any]:
+    """A page of the filtered monitors by 24 h uptime, never checked ones last.
+
+    Only monitors with an outage (incident) in the last day are below 100 %; they are few, so
+    they are ranked here, and the rest come from SQL by name around them:
+    lowest first is [those with downtime] [checked, 100 %] [never checked]; highest first puts the
+    100 % ones before those with downtime."""
+    outages = await repo.outages_since(where.organization_id, now - DAY)
+    found = await repo.created_among(where, list(outages))
+    scored = sorted(
+        ((uptime_24h(1, outages[i], created, now) or 0.0, str(i), i) for i, created in found),
+        reverse=descending,
+    )
+    degraded = [monitor_id for _, _, monitor_id in scored]
+    checked = await repo.count_segment(where, degraded, checked=True)
+    segments: list[tuple[int, Any]] = [(len(degraded), degraded), (checked, True)]
+    if descending:
+        segments.reverse()
+    segments.append((await repo.count_segment(where, degraded, checked=False), False))
+    rows: list[Any] = []
+    skip = offset
+    for size, segment in segments:
+        want = PAGE_SIZE - len(rows)
+        if want <= 0:
+            break
+        if skip >= size:
+            skip -= size
+            continue
+        if isinstance(segment, list):
+            ids = segment[skip : skip + want]
+            by_id = {row.id: row for row in await repo.by_ids(where.organization_id, ids)}
+            rows += [by_id[i] for i in ids if i in by_id]
+        else:
+            rows += await repo.page_segment(where, degraded, checked=segment, limit=want, offset=skip)
+        skip = 0
+    return rows
 
 
 def uptime_24h(
-    checks: int, downtime: float, outage_since: datetime | None, created_at: datetime, now: datetime
+    checks: int, outages: Sequence[tuple[datetime, datetime | None]], created_at: datetime, now: datetime
 ) -> float | None:
-    """The last day's uptime in percent from hourly rollups: recorded downtime (outages that ended)
-    plus the ongoing outage, over the time the monitor existed. None before any check."""
-    if not checks and outage_since is None:
+    """The last day's uptime in percent, time-weighted as everywhere: outages (incidents, the
+    open one up to now) over the time the monitor existed in that day. None before any check."""
+    if not checks and not outages:
         return None
     start = max(now - DAY, created_at)
     monitored = (now - start).total_seconds()
     if monitored <= 0:
         return None
-    ongoing = (now - max(outage_since, start)).total_seconds() if outage_since is not None else 0.0
-    down = min(monitored, max(0.0, downtime) + max(0.0, ongoing))
-    return round(100.0 * (1 - down / monitored), 2)
+    down = sum(max(0.0, (min(end or now, now) - max(began, start)).total_seconds()) for began, end in outages)
+    return round(100.0 * (1 - min(down, monitored) / monitored), 2)
 
 
 def sparkline(values: Sequence[float | None], *, width: int = SPARK_WIDTH, height: int = SPARK_HEIGHT) -> str:
@@ -208,15 +226,18 @@ def sparkline(values: Sequence[float | None], *, width: int = SPARK_WIDTH, heigh
 
 
 def _row(
-    row: Any, buckets: list[Any], outage_since: datetime | None, maintenance: InMaintenance, now: datetime
+    row: Any,
+    buckets: list[Any],
+    outages: list[tuple[datetime, datetime | None]],
+    maintenance: InMaintenance,
+    now: datetime,
 ) -> Row:
     start = floor_to(now - DAY, HOUR)
     hours = [start + HOUR * i for i in range(25)]
     averages: dict[datetime, float] = {}
-    checks, downtime = 0, 0.0
-    for _, bucket_start, bucket_checks, down, response_sum, response_count in buckets:
+    checks = 0
+    for _, bucket_start, bucket_checks, response_sum, response_count in buckets:
         checks += int(bucket_checks or 0)
-        downtime += float(down or 0.0)
         if response_count:
             averages[bucket_start] = float(response_sum) / int(response_count)
     values = [averages.get(hour) for hour in hours]
@@ -235,7 +256,7 @@ def _row(
         status=status,
         last_checked_at=row.last_checked_at,
         last_response_ms=row.last_response_ms,
-        uptime=uptime_24h(checks, downtime, outage_since, row.created_at, now),
+        uptime=uptime_24h(checks, outages, row.created_at, now),
         sparkline=sparkline(values),
         spark_max_ms=round(max(known)) if known else None,
     )

@@ -26,7 +26,7 @@ from statusping.services import dashboard
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5  # a change reaches open dashboards in about a quarter second on average
 HEARTBEAT_SECONDS = 15.0
 READ_LIMIT = 500
 QUEUE_LIMIT = 1000

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, case, cast, delete, false, func, insert, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import HourlyRollup, Incident, Monitor, MonitorChange
@@ -53,8 +53,10 @@ class ListFilter:
         where: list[ColumnElement[bool]] = [Monitor.organization_id == self.organization_id]
         if self.search:
             pattern = "%" + self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            fields = [Monitor.name, *(Monitor.config[key].as_string() for key in TARGET_KEYS)]
-            where.append(or_(*(f.ilike(pattern, escape="\\") for f in fields)))
+            targets = [Monitor.config[key].as_string().ilike(pattern, escape="\\") for key in TARGET_KEYS]
+            # The whole config as text first: a cheap test that spares most rows the JSON parsing.
+            anywhere = cast(Monitor.config, Text).ilike(pattern, escape="\\")
+            where.append(or_(Monitor.name.ilike(pattern, escape="\\"), and_(anywhere, or_(*targets))))
         maintenance = self.maintenance.condition()
         if self.status == "paused":
             where.append(Monitor.paused.is_(True))
@@ -102,15 +104,35 @@ class DashboardRepository:
         query = select(Monitor).where(Monitor.organization_id == org_id, Monitor.id.in_(ids))
         return (await self.db.scalars(query.order_by(Monitor.name, Monitor.id))).all()
 
-    async def created(self, where: ListFilter) -> Sequence[Any]:
-        """(id, created_at) of every monitor the filter lets through, for the uptime sort."""
-        return (
-            await self.db.execute(select(Monitor.id, Monitor.created_at).where(*where.conditions()))
-        ).all()
+    async def created_among(self, where: ListFilter, ids: Sequence[uuid.UUID]) -> Sequence[Any]:
+        """(id, created_at) of those of ``ids`` that the filter lets through."""
+        if not ids:
+            return []
+        query = select(Monitor.id, Monitor.created_at).where(*where.conditions(), Monitor.id.in_(ids))
+        return (await self.db.execute(query)).all()
+
+    def _segment(self, where: ListFilter, exclude: Sequence[uuid.UUID], checked: bool) -> list[Any]:
+        conditions = [*where.conditions(), Monitor.last_checked_at.is_not(None) if checked else
+                      Monitor.last_checked_at.is_(None)]  # fmt: skip
+        if exclude:
+            conditions.append(Monitor.id.not_in(exclude))
+        return conditions
+
+    async def count_segment(self, where: ListFilter, exclude: Sequence[uuid.UUID], *, checked: bool) -> int:
+        query = select(func.count()).select_from(Monitor).where(*self._segment(where, exclude, checked))
+        return int(await self.db.scalar(query) or 0)
+
+    async def page_segment(
+        self, where: ListFilter, exclude: Sequence[uuid.UUID], *, checked: bool, limit: int, offset: int
+    ) -> Sequence[Any]:
+        """Monitors of the filter but ``exclude``, checked or never checked, by name."""
+        query = select(*LIST_COLUMNS).where(*self._segment(where, exclude, checked))
+        query = query.order_by(func.lower(Monitor.name), Monitor.id).limit(limit).offset(offset)
+        return (await self.db.execute(query)).all()
 
     async def hourly(self, ids: Sequence[uuid.UUID], since: datetime) -> Sequence[Any]:
-        """Per monitor and hour since ``since`` (all regions added up): checks, downtime and
-        response sums: the sparkline and the 24 h uptime of a page's monitors in one query."""
+        """Per monitor and hour since ``since`` (all regions added up): checks and response sums,
+        for the sparklines of a page's monitors in one query."""
         if not ids:
             return []
         r = HourlyRollup
@@ -120,7 +142,6 @@ class DashboardRepository:
                     r.monitor_id,
                     r.bucket_start,
                     func.sum(r.checks),
-                    func.sum(r.downtime_seconds),
                     func.sum(r.response_sum),
                     func.sum(r.response_count),
                 )
@@ -129,28 +150,21 @@ class DashboardRepository:
             )
         ).all()
 
-    async def downtime_since(self, where: ListFilter, since: datetime) -> dict[uuid.UUID, tuple[int, float]]:
-        """(checks, downtime seconds) per monitor since ``since``, for every monitor of the filter."""
-        r = HourlyRollup
-        scope = select(Monitor.id).where(*where.conditions())
-        rows = await self.db.execute(
-            select(r.monitor_id, func.sum(r.checks), func.sum(r.downtime_seconds))
-            .where(r.monitor_id.in_(scope), r.bucket_start >= since)
-            .group_by(r.monitor_id)
-        )
-        return {row[0]: (int(row[1] or 0), float(row[2] or 0.0)) for row in rows.all()}
-
-    async def open_outages(
-        self, org_id: uuid.UUID, ids: Sequence[uuid.UUID] | None = None
-    ) -> dict[uuid.UUID, datetime]:
-        """When each monitor's ongoing outage began (its open incident), for these monitors or all."""
-        query = select(Incident.monitor_id, func.min(Incident.started_at)).where(
-            Incident.organization_id == org_id, Incident.resolved_at.is_(None)
+    async def outages_since(
+        self, org_id: uuid.UUID, since: datetime, ids: Sequence[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, list[tuple[datetime, datetime | None]]]:
+        """Each monitor's outages (incidents) that were still open at ``since``: few rows, by the
+        organization's incident index, however many monitors it has."""
+        query = select(Incident.monitor_id, Incident.started_at, Incident.resolved_at).where(
+            Incident.organization_id == org_id,
+            or_(Incident.resolved_at.is_(None), Incident.resolved_at > since),
         )
         if ids is not None:
             query = query.where(Incident.monitor_id.in_(ids))
-        rows = await self.db.execute(query.group_by(Incident.monitor_id))
-        return {row[0]: row[1] for row in rows.all()}
+        found: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = {}
+        for monitor_id, started_at, resolved_at in (await self.db.execute(query)).all():
+            found.setdefault(monitor_id, []).append((started_at, resolved_at))
+        return found
 
     # The change record ----------------------------------------------------------------------
 
