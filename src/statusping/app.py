@@ -33,6 +33,7 @@ from statusping.web.live import LiveHub
 from statusping.web.middleware import SecurityHeadersMiddleware
 from statusping.web.pages import router as pages_router
 from statusping.web.public import router as public_router
+from statusping.web.public.domains import PublicAddressesMiddleware
 from statusping.web.templating import create_templates
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
     )
     app.state.settings = settings
     app.state.templates = create_templates(settings)
+    app.add_middleware(PublicAddressesMiddleware)  # innermost: its redirects get the headers too
     app.add_middleware(RequestLimitsMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # died mid-send comes due again after alert_lease_seconds (keep it above the slowest send).
     alert_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
     alert_lease_seconds: float = Field(default=120.0, ge=1, le=3600)
+    # The nameserver ("ip" or "ip:port") asked for custom domains' verification TXT records; unset:
+    # the system's resolver.
+    domain_nameserver: str | None = None
 
     smtp_host: str | None = None
     smtp_port: int = 587

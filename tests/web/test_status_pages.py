@@ -386,7 +386,7 @@ class TestManagementApi:
         bad_bodies = [
             {"title": ""},
             {"title": "x" * 121},
-            {"slug": "new-slug"},
+            {"slug": "api"},
             {"components": [{"monitor_id": private}]},
             {"components": [{"monitor_id": "not-a-uuid"}]},
             {"components": [{"monitor_id": public}, {"monitor_id": public}]},

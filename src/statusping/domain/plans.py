@@ -26,6 +26,8 @@ class Plan:
     team_members: int | None  # None: unlimited
     api_keys: bool
     maintenance_windows: bool
+    branding: bool = False  # logo, brand colour, hiding "Powered by"
+    custom_domain: bool = False
 
 
 PLANS: dict[PlanKey, Plan] = {
@@ -56,6 +58,7 @@ PLANS: dict[PlanKey, Plan] = {
         team_members=1,
         api_keys=False,
         maintenance_windows=False,
+        branding=True,
     ),
     PlanKey.BUSINESS: Plan(
         key=PlanKey.BUSINESS,
@@ -70,6 +73,8 @@ PLANS: dict[PlanKey, Plan] = {
         team_members=None,
         api_keys=True,
         maintenance_windows=True,
+        branding=True,
+        custom_domain=True,
     ),
 }
 

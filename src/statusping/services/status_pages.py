@@ -124,6 +124,9 @@ class PageView:
     group_ids: dict[str, str] = field(default_factory=dict)
     # Communication incidents: open ones and those resolved in the bar's days, newest first.
     posted: list[PostedIncident] = field(default_factory=list)
+    # Branding the plan allows (set by the caller: services/status_page_settings.py:public_branding).
+    logo_url: str | None = None
+    brand_color: str | None = None
 
     @property
     def indicator(self) -> str:

@@ -21,7 +21,7 @@ from statusping.storage.models.password_reset import PasswordResetToken
 from statusping.storage.models.rollup import DailyRollup, HourlyRollup
 from statusping.storage.models.session import UserSession
 from statusping.storage.models.status_incident import StatusIncident, StatusIncidentUpdate
-from statusping.storage.models.status_page import StatusPage
+from statusping.storage.models.status_page import StatusPage, StatusPageSlug
 from statusping.storage.models.status_page_component import StatusPageComponent
 from statusping.storage.models.subscriber import Subscriber
 from statusping.storage.models.user import User
@@ -51,6 +51,7 @@ __all__ = [
     "StatusIncidentUpdate",
     "StatusPage",
     "StatusPageComponent",
+    "StatusPageSlug",
     "Subscriber",
     "User",
     "UserSession",

@@ -21,3 +21,21 @@ class StatusPage(UuidPk, CreatedAt, Base):
     show_powered_by: Mapped[bool] = mapped_column(default=True)
     # Last edit of the page itself (title, description, components); None until the first edit.
     updated_at: Mapped[datetime | None]
+    # Branding (pro and business) and the custom domain (business): services/status_page_settings.py.
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    custom_domain: Mapped[str | None] = mapped_column(String(253), unique=True)
+    domain_token: Mapped[str | None] = mapped_column(String(64))
+    domain_verified_at: Mapped[datetime | None]
+
+
+class StatusPageSlug(CreatedAt, Base):
+    """A slug a page used before: its public addresses redirect to the page's current slug until
+    another page takes the slug (services/status_page_settings.py)."""
+
+    __tablename__ = "status_page_slugs"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status_page_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("status_pages.id", ondelete="CASCADE"), index=True
+    )

@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from statusping.web.public import badges, feeds, history, ping, status_pages, subscribe
+from statusping.web.public import badges, branding, domains, feeds, history, ping, status_pages, subscribe
 
 router = APIRouter(include_in_schema=False)
 router.include_router(status_pages.router)
@@ -9,3 +9,5 @@ router.include_router(feeds.router)
 router.include_router(history.router)
 router.include_router(badges.router)
 router.include_router(subscribe.router)
+router.include_router(branding.router)
+router.include_router(domains.router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -15,10 +16,12 @@ from statusping.config import Settings
 from statusping.domain.errors import NotFound
 from statusping.domain.plans import PlanKey
 from statusping.services import status_pages as service
+from statusping.services.status_page_settings import public_branding
 from statusping.services.status_pages import PageView
 from statusping.web.deps import SettingsDep, now
 from statusping.web.policy import policy_of
 from statusping.web.public import status_page_json as sp
+from statusping.web.public.domains import page_headers
 from statusping.web.public.render_cache import Rendered, cache_of, respond
 
 router = APIRouter()
@@ -36,12 +39,14 @@ async def _view(db: AsyncSession, slug: str, settings: SettingsDep) -> PageView 
     page, org = found
     policy = policy_of(settings)
     plan = policy.plan_of(org)
-    return await service.view(
+    view = await service.view(
         db, page, org,
         history_days=policy.history_days(org),
         powered_by=page.show_powered_by or (plan is not None and plan.key is PlanKey.FREE),
         now=now(),
     )  # fmt: skip
+    shown = public_branding(page, plan)
+    return dataclasses.replace(view, logo_url=shown.logo_url, brand_color=shown.brand_color)
 
 
 def page_url(settings: SettingsDep, slug: str) -> str:
@@ -91,7 +96,7 @@ async def status_page(slug: str, request: Request) -> Response:
         text = request.app.state.templates.env.get_template("status_page.html").render(
             view=view, page_url=page_url(settings, view.slug)
         )
-        return Rendered.of(text.encode(), "text/html; charset=utf-8")
+        return Rendered.of(text.encode(), "text/html; charset=utf-8", page_headers(view.logo_url))
 
     response = await _from_cache(request, slug, settings, "html", html)
     if response is None:

@@ -1,26 +1,30 @@
-"""Status page management API (PRODUCT.md §4): title, description and the components shown.
-
-Not yet here (later slices of issue 10): slug change, logo_url, brand_color, custom_domain,
-show_powered_by. Sending those fields is a 422 that says so. Communication incidents are
-``status_incidents.py``.
+"""Status page management API (PRODUCT.md §4): title, description, the components shown, the
+slug, branding (``logo_url``, ``brand_color``, ``show_powered_by``: pro and business) and a custom
+domain (business) with its DNS verification. The rules are in ``services/status_page_settings.py``.
+Communication incidents are ``status_incidents.py``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
 
+from statusping.config import Settings
+from statusping.domain.branding import verification_name
 from statusping.domain.errors import NotFound
+from statusping.services import status_page_settings
 from statusping.services import status_pages as service
 from statusping.storage.models import StatusPage
 from statusping.web.api.types import Input
 from statusping.web.deps import CurrentAccount, Db, SettingsDep, Writer, now
+from statusping.web.policy import policy_of
+from statusping.web.public.domains import domain_cache_of
 
 router = APIRouter(prefix="/status-pages", tags=["status pages"])
-NOT_YET = ("slug", "logo_url", "brand_color", "custom_domain", "show_powered_by")
 
 
 class ComponentIn(Input):
@@ -43,15 +47,17 @@ class StatusPageUpdate(Input):
         max_length=service.MAX_COMPONENTS,
         description="the whole list, in display order; [] shows every public monitor",
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _not_yet(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            later = sorted(name for name in NOT_YET if name in data)
-            if later:
-                raise ValueError(f"{', '.join(later)} cannot be changed through the API yet")
-        return data
+    slug: str | None = Field(
+        default=None,
+        max_length=100,
+        description="3–60 lowercase letters, digits, hyphens; the old slug redirects",
+    )
+    logo_url: str | None = Field(default=None, max_length=1000, description="https only; null removes it")
+    brand_color: str | None = Field(default=None, max_length=20, description="#rrggbb; null removes it")
+    show_powered_by: bool | None = Field(default=None, description="false needs the Pro or Business plan")
+    custom_domain: str | None = Field(
+        default=None, max_length=300, description="Business plan; null removes it; verify it after setting"
+    )
 
 
 class ComponentOut(BaseModel):
@@ -62,6 +68,12 @@ class ComponentOut(BaseModel):
     position: int
 
 
+class DomainVerification(BaseModel):
+    record_type: str = "TXT"
+    name: str = Field(description="where the TXT record goes")
+    value: str = Field(description="what the TXT record must hold")
+
+
 class StatusPageOut(BaseModel):
     id: str
     slug: str
@@ -69,6 +81,11 @@ class StatusPageOut(BaseModel):
     title: str
     description: str | None
     show_powered_by: bool
+    logo_url: str | None
+    brand_color: str | None
+    custom_domain: str | None
+    domain_verified: bool
+    domain_verification: DomainVerification | None = Field(description="null without a custom domain")
     components: list[ComponentOut]
     created_at: datetime
     updated_at: datetime
@@ -83,6 +100,13 @@ async def _out(db: Db, page: StatusPage, base_url: str) -> StatusPageOut:
         title=page.title,
         description=page.description,
         show_powered_by=page.show_powered_by,
+        logo_url=page.logo_url,
+        brand_color=page.brand_color,
+        custom_domain=page.custom_domain,
+        domain_verified=page.domain_verified_at is not None,
+        domain_verification=DomainVerification(name=verification_name(page.custom_domain),
+                                               value=page.domain_token)
+        if page.custom_domain and page.domain_token else None,
         components=[ComponentOut(monitor_id=str(r.monitor_id), name=r.name, display_name=r.display_name,
                                  group=r.group,
                                  position=r.position) for r in rows],
@@ -114,8 +138,32 @@ async def get_status_page(page: CurrentPage, db: Db, settings: SettingsDep) -> S
 
 @router.patch("/{page_id}")
 async def update_status_page(
-    body: StatusPageUpdate, page: CurrentPage, account: Writer, db: Db, settings: SettingsDep
+    request: Request,
+    body: StatusPageUpdate,
+    page: CurrentPage,
+    account: Writer,
+    db: Db,
+    settings: SettingsDep,
 ) -> StatusPageOut:
     fields = body.model_dump(exclude_unset=True)
-    await service.update_page(db, account.organization, page, fields, now())
+    before = page.custom_domain
+    await status_page_settings.update(
+        db, account.organization, page, fields, policy_of(settings), our_host(settings), now()
+    )
+    domain_cache_of(request.app.state).forget(before, page.custom_domain)
     return await _out(db, page, settings.base_url)
+
+
+@router.post("/{page_id}/domain/verify")
+async def verify_domain(
+    request: Request, page: CurrentPage, account: Writer, db: Db, settings: SettingsDep
+) -> StatusPageOut:
+    """Look up the TXT record ``_statusping.<domain>``; 422 saying what was found unless it holds
+    the token. Once verified, the domain serves the page at ``/``."""
+    await status_page_settings.verify_domain(db, page, now(), nameserver=settings.domain_nameserver)
+    domain_cache_of(request.app.state).forget(page.custom_domain)
+    return await _out(db, page, settings.base_url)
+
+
+def our_host(settings: Settings) -> str:
+    return urlsplit(settings.base_url).hostname or ""
