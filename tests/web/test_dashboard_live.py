@@ -7,16 +7,23 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import select
 
-from statusping.services.changes import GAP_PATIENCE_SECONDS, ChangeCursor
+from statusping.config import Settings
+from statusping.engine.retention import prune
+from statusping.engine.setup import retention_rules
+from statusping.services.changes import GAP_PATIENCE_SECONDS, Change, ChangeCursor, note_changes
+from statusping.storage.models import MonitorChange
 from statusping.web.live import Server
 from tests.conftest import free_port
 from tests.support import eventually, signup
@@ -242,3 +249,18 @@ def test_the_cursor_hands_each_change_on_once_and_waits_for_late_commits() -> No
     clock[0] += GAP_PATIENCE_SECONDS + 1  # 15 was rolled back: stop waiting for it
     assert cursor.accept([16]) == set()
     assert cursor.floor == 16
+
+
+async def test_the_change_record_keeps_a_day(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await signup(client)
+    org_id = uuid.UUID((await client.get("/api/v1/me")).json()["organization"]["id"])
+    now = datetime.now(UTC)
+    async with app.state.sessionmaker() as db, db.begin():
+        for age in (timedelta(hours=25), timedelta(hours=1)):
+            await note_changes(db, [Change(org_id, uuid.uuid4(), "down")], now - age)
+    await prune(app.state.sessionmaker, retention_rules(settings), owner="test", now=now)
+    async with app.state.sessionmaker() as db:
+        kept = (await db.scalars(select(MonitorChange.at))).all()
+    assert [at > now - timedelta(days=1) for at in kept] == [True]
