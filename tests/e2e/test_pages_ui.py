@@ -141,6 +141,7 @@ def test_the_phone_menu_by_keyboard_and_dark_mode_that_survives_a_reload(
             _no_sideways_scroll(page)
             page.screenshot(path=str(SHOTS / f"pages-{name}-390-chosen-dark.png"), full_page=True)
         page.goto("/status-page")
+        page.locator("#preview-link").click()
         page.wait_for_url("**/s/*")
         assert page.evaluate("document.documentElement.className") == "h-full"
         assert not _body_is_dark(page)

@@ -31,6 +31,7 @@ from statusping.domain.plans import PLANS, Plan
 from statusping.services import status_pages
 from statusping.services.monitors import Policy
 from statusping.storage.models import Organization, StatusPage
+from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.storage.repositories.status_page_settings import StatusPageSettingsRepository
 
 FIELDS = ("slug", "logo_url", "brand_color", "show_powered_by", "custom_domain")
@@ -101,12 +102,18 @@ async def update(
     return page
 
 
+def _conflict(detail: str, field: str) -> Conflict:
+    error = Conflict(detail)
+    error.field = field  # type: ignore[attr-defined]  # forms show it beside this field
+    return error
+
+
 async def _change_slug(repo: StatusPageSettingsRepository, page: StatusPage, slug: str) -> None:
     if slug == page.slug:
         return
     owner = await repo.slug_owner(slug)
     if owner is not None and owner != page.id:
-        raise Conflict(f"the slug {slug!r} is taken by another status page")
+        raise _conflict(f"the slug {slug!r} is taken by another status page", "slug")
     await repo.forget_slug(slug)  # someone's old address (perhaps this page's): the live page wins
     repo.remember_slug(page.slug, page.id)
     page.slug = slug
@@ -118,7 +125,7 @@ async def _change_domain(repo: StatusPageSettingsRepository, page: StatusPage, d
     if domain is not None:
         owner = await repo.domain_owner(domain)
         if owner is not None and owner != page.id:
-            raise Conflict(f"{domain} is already the domain of another status page")
+            raise _conflict(f"{domain} is already the domain of another status page", "custom_domain")
     page.custom_domain = domain
     page.domain_token = secrets.token_hex(16) if domain else None
     page.domain_verified_at = None
@@ -193,3 +200,42 @@ async def page_for_domain(db: AsyncSession, domain: str, policy: Policy) -> str 
 
 async def moved_to(db: AsyncSession, old_slug: str) -> str | None:
     return await StatusPageSettingsRepository(db).moved_to(old_slug.lower())
+
+
+# The dashboard's editor ------------------------------------------------------------------------
+
+MAX_EDITOR_MONITORS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentChoice:
+    """One of the organization's monitors as the editor lists it."""
+
+    monitor_id: str
+    monitor_name: str
+    public: bool
+    chosen: bool
+    display_name: str
+    group: str
+    order: int
+
+
+async def choices(db: AsyncSession, org: Organization, page: StatusPage) -> list[ComponentChoice]:
+    """Every monitor of the organization: the chosen ones first, in display order, then the rest."""
+    configured = {r.monitor_id: r for r in await status_pages.configured_components(db, page)}
+    monitors = await MonitorRepository(db).list_for(org.id, limit=MAX_EDITOR_MONITORS, offset=0)
+    found = []
+    for n, monitor in enumerate(monitors):
+        row = configured.get(monitor.id)
+        found.append(
+            ComponentChoice(
+                monitor_id=str(monitor.id),
+                monitor_name=monitor.name,
+                public=monitor.public,
+                chosen=row is not None,
+                display_name=(row.display_name or "") if row else "",
+                group=(row.group or "") if row else "",
+                order=(row.position + 1) if row else len(configured) + n + 1,
+            )
+        )
+    return sorted(found, key=lambda c: (not c.chosen, c.order))

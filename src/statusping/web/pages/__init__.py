@@ -11,6 +11,7 @@ from statusping.web.pages import (
     monitors,
     settings,
     status_incidents,
+    status_page_admin,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -23,4 +24,5 @@ router.include_router(channels.router)
 router.include_router(maintenance.router)
 router.include_router(incidents.router)
 router.include_router(settings.router)
+router.include_router(status_page_admin.router)
 router.include_router(status_incidents.router)

@@ -1,7 +1,6 @@
 """The settings page (``/settings``): profile, password, organization, plan and usage, appearance.
 
-Also ``/status-page``, the header's link to the organization's public page (its slug may differ
-from the organization's).
+(``/status-page``, the header's link, is the status page's management page: status_page_admin.py.)
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from statusping.domain.errors import StatusPingError
 from statusping.domain.plans import PLANS
 from statusping.services import accounts, organizations
 from statusping.services.accounts import Account
-from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.channels import ChannelRepository
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.cookies import set_session_cookies
@@ -165,11 +163,3 @@ async def set_theme(request: Request, account: OptionalAccount, settings: Settin
         )
     return response
 
-
-@router.get("/status-page")
-async def own_status_page(request: Request, account: OptionalAccount, db: Db) -> Response:
-    if account is None:
-        return page_kit.login(request)
-    page = await AccountRepository(db).status_page_for_org(account.organization.id)
-    slug = page.slug if page else account.organization.slug
-    return RedirectResponse(f"/s/{slug}", status_code=303)
