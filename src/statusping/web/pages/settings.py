@@ -162,4 +162,3 @@ async def set_theme(request: Request, account: OptionalAccount, settings: Settin
             path="/",
         )
     return response
-
