@@ -1,6 +1,7 @@
 """One module per table; importing this package registers them all on ``Base.metadata``."""
 
 from statusping.storage.models.alert_event import AlertEvent
+from statusping.storage.models.api_key import ApiKey
 from statusping.storage.models.auth_failure import AuthFailure
 from statusping.storage.models.base import Base
 from statusping.storage.models.channel import Channel
@@ -28,6 +29,7 @@ from statusping.storage.models.user import User
 
 __all__ = [
     "AlertEvent",
+    "ApiKey",
     "AuthFailure",
     "Base",
     "Channel",
