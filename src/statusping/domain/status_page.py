@@ -13,10 +13,11 @@ Monitor status → component status:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from statusping.domain.intervals import Span
 from statusping.domain.uptime import uptime
@@ -107,16 +108,27 @@ class DayCell:
     @property
     def summary(self) -> str:
         """The day in words: the bar cell's tooltip and its line in the page's daily history."""
-        day = f"{self.day.day} {self.day:%b %Y}"
-        if self.uptime is None:
-            return f"{day}: no data"
-        if self.level == "up":
-            return f"{day}: 100% uptime, no downtime"
-        plural = "" if self.incidents == 1 else "s"
-        return (
-            f"{day}: {self.uptime:.2f}% uptime, {self.downtime_minutes} min down, "
-            f"{self.incidents} incident{plural}"
-        )
+        return _summary(self.day, self.uptime, self.downtime_minutes, self.incidents, self.level)
+
+
+@lru_cache(maxsize=8192)
+def _summary(day: date, uptime_percent: float | None, minutes: int, incidents: int, level: str) -> str:
+    # Cached: the same day reads the same in every component's bar (a page has up to 200 × 90).
+    label = f"{day.day} {day:%b %Y}"
+    if uptime_percent is None:
+        return f"{label}: no data"
+    if level == "up":
+        return f"{label}: 100% uptime, no downtime"
+    plural = "" if incidents == 1 else "s"
+    return f"{label}: {uptime_percent:.2f}% uptime, {minutes} min down, {incidents} incident{plural}"
+
+
+@lru_cache(maxsize=4096)
+def _plain(day: date, level: str) -> DayCell:
+    """A "no data" or a quiet "up" day: immutable, so every bar shares the one instance."""
+    if level == "up":
+        return DayCell(day, 100.0, 0.0, 0, "up")
+    return DayCell(day, None, 0.0, 0, "none")
 
 
 def level_of(uptime_percent: float | None, downtime_seconds: float, incidents: int = 0) -> str:
@@ -138,37 +150,40 @@ def day_cells(
     history_from: datetime,
     outages: Sequence[Span],
     excluded: Sequence[Span],
-    checks_by_day: Mapping[date, int],
+    checks_by_day: Container[date],
     days: int = BAR_DAYS,
 ) -> list[DayCell]:
     """One cell per UTC day, oldest first, ending today.
 
     Downtime comes from the outage spans (so an outage still open counts today); a day without a
-    single check and without an outage is "no data", as is a day older than the plan's history.
+    single check (not in ``checks_by_day``: the days checked at least once, a set or a mapping of
+    positive counts) and without an outage is "no data", as is a day older than the plan's history.
+    One pass: each span is filed under the few days it can touch, so a day looks only at its own.
     """
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    first = today - (days - 1) * DAY
     oldest_kept = history_from.replace(hour=0, minute=0, second=0, microsecond=0)
+    outages_of = _by_day(outages, first, days)
+    holes_of = _by_day(excluded, first, days)
     cells = []
-    for back in range(days - 1, -1, -1):
-        start = today - back * DAY
-        end = min(start + DAY, now)
-        touching = [s for s in outages if _touches(s, start, end)]
-        count = len(touching)
+    for index, (start, end, day) in enumerate(_days(first, now, days)):
         if start < oldest_kept or end <= monitored_from:
-            cells.append(DayCell(start.date(), None, 0.0, 0, "none"))
+            cells.append(_plain(day, "none"))
             continue
-        if not touching and not checks_by_day.get(start.date()):
-            cells.append(DayCell(start.date(), None, 0.0, 0, "none"))
+        touching = [s for s in outages_of.get(index, ()) if _touches(s, start, end)]
+        if not touching and day not in checks_by_day:
+            cells.append(_plain(day, "none"))
             continue
-        holes = [s for s in excluded if s[0] < end and s[1] > start]
+        holes = [s for s in holes_of.get(index, ()) if s[0] < end and s[1] > start]
         if not touching and not holes:  # the common day: checked, nothing happened
-            cells.append(DayCell(start.date(), 100.0, 0.0, 0, "up"))
+            cells.append(_plain(day, "up"))
             continue
+        count = len(touching)
         figure = uptime(start=start, end=end, monitored_from=monitored_from, outages=touching, excluded=holes)
         percent = None if figure.uptime_percent is None else round(figure.uptime_percent, 2)
         cells.append(
             DayCell(
-                start.date(),
+                day,
                 percent,
                 figure.downtime_seconds,
                 count,
@@ -176,6 +191,25 @@ def day_cells(
             )
         )
     return cells
+
+
+@lru_cache(maxsize=16)
+def _days(first: datetime, now: datetime, days: int) -> tuple[tuple[datetime, datetime, date], ...]:
+    """Each day's start, end (now, for today) and date: the same for every bar of a render."""
+    starts = [first + n * DAY for n in range(days)]
+    return tuple((start, min(start + DAY, now), start.date()) for start in starts)
+
+
+def _by_day(spans: Sequence[Span], first: datetime, days: int) -> dict[int, list[Span]]:
+    """The spans filed under every day index they may touch (one day of slack on each side: the
+    callers test the exact overlap)."""
+    filed: dict[int, list[Span]] = {}
+    for span in spans:
+        low = max(0, (span[0] - first) // DAY - 1)
+        high = min(days - 1, (span[1] - first) // DAY + 1)
+        for index in range(low, high + 1):
+            filed.setdefault(index, []).append(span)
+    return filed
 
 
 def _touches(span: Span, start: datetime, end: datetime) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,11 @@ class ComponentView:
     updated_at: datetime  # the last change of its status: an outage began or ended
     days: list[DayCell]
     uptime: dict[str, float | None]  # window → percent; None beyond the plan's history or no data
+
+    @property
+    def notable_days(self) -> list[DayCell]:
+        """The days with downtime, newest first: the page's daily history under the bar."""
+        return [c for c in reversed(self.days) if c.level != "up" and c.level != "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +167,7 @@ async def view(
     rows = await _visible_rows(repo, page, org)
     ids = [r.monitor_id for r in rows]
     start = (now - Window.QUARTER.duration).replace(hour=0, minute=0, second=0, microsecond=0)
-    checks = await repo.daily_checks(ids, start, now + DAY)
+    checked = await repo.checked_days(ids, start, now + DAY)
     incidents = await repo.incidents(ids, start, now)
     pauses = await repo.pauses(ids, start, now)
     # Only windows that can touch the bars or the coming month, each expanded once for every lookup.
@@ -179,13 +184,12 @@ async def view(
         )
         moment = incident.resolved_at or incident.confirmed_at
         changed[incident.monitor_id] = max(moment, changed.get(incident.monitor_id, moment))
-    checks_of: dict[uuid.UUID, dict[date, int]] = {}
-    for (monitor_id, day), count in checks.items():
-        checks_of.setdefault(monitor_id, {})[day] = count
     excluded: dict[uuid.UUID, list[Span]] = {}
     for pause in pauses:
         excluded.setdefault(pause.monitor_id, []).append(_until(pause.started_at, pause.ended_at, asof))
     history_from = asof - timedelta(days=history_days)
+    # Each window's spans once, not once per component.
+    window_spans = [(w, w.spans(start, asof)) for w in windows]
     components = []
     for row in rows:
         status = component_status(
@@ -194,7 +198,7 @@ async def view(
         if status is None:
             continue
         holes = excluded.get(row.monitor_id, []) + [
-            s for w in windows if w.applies_to(str(row.monitor_id)) for s in w.spans(start, asof)
+            s for w, spans in window_spans if w.applies_to(str(row.monitor_id)) for s in spans
         ]
         spans = outages.get(row.monitor_id, [])
         components.append(
@@ -208,7 +212,7 @@ async def view(
                 updated_at=max(row.created_at, changed.get(row.monitor_id, row.created_at)),
                 days=day_cells(
                     now=asof, monitored_from=row.created_at, history_from=history_from,
-                    outages=spans, excluded=holes, checks_by_day=checks_of.get(row.monitor_id, {}),
+                    outages=spans, excluded=holes, checks_by_day=checked.get(row.monitor_id, set()),
                 ),
                 uptime=_uptimes(row, spans, holes, history_days, asof),
             )
