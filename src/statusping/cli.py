@@ -12,9 +12,9 @@ from typing import TypeVar
 import click
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from statusping.config import Settings
+from statusping.config import Mode, Settings
 from statusping.domain.errors import StatusPingError
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
@@ -241,9 +241,20 @@ def org() -> None:
 @click.argument("slug")
 @click.argument("plan", type=click.Choice(["free", "pro", "business"]))
 def org_set_plan(slug: str, plan: str) -> None:
-    """Put organization SLUG on PLAN."""
-    from statusping.services import accounts
+    """Put organization SLUG on PLAN; its limits hold at once (nothing is deleted on a downgrade)."""
+    from datetime import UTC, datetime
+
+    from statusping.services import plans
 
     settings = _settings()
-    organization = _run(_with_session(settings, lambda db: accounts.set_plan(db, slug=slug, plan=plan)))
-    click.echo(f"{organization.slug} is now on the {organization.plan} plan")
+
+    async def work(db: AsyncSession) -> plans.PlanChange:
+        now = datetime.now(UTC)
+        return await plans.set_plan_by_slug(
+            db, slug=slug, plan=plan, now=now, enforce=settings.mode is Mode.SAAS
+        )
+
+    change = _run(_with_session(settings, work))
+    click.echo(f"{change.organization.slug} is now on the {change.new_plan} plan")
+    for line in change.summary():
+        click.echo(f"  {line}")

@@ -65,9 +65,12 @@ class Timing:
     retry_interval_seconds: int
 
 
-def check_timing(timing: Timing, *, min_interval_seconds: int, plan_hint: str | None) -> None:
+def check_timing(
+    timing: Timing, *, min_interval_seconds: int, plan_hint: str | None, lifted_by: str = ""
+) -> None:
     if timing.interval_seconds < min_interval_seconds:
-        hint = f" on the {plan_hint} plan" if plan_hint else ""
+        # 422 (a field's range, shown beside the field) whose message names the plan that lifts it.
+        hint = f" on the {plan_hint} plan{lifted_by}" if plan_hint else ""
         raise InvalidInput(
             f"interval_seconds must be at least {min_interval_seconds}{hint}", field="interval_seconds"
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -81,6 +83,8 @@ PLANS: dict[PlanKey, Plan] = {
 DEFAULT_PLAN = PlanKey.FREE
 # Self-hosted installs get every feature; history is kept as long as the largest plan keeps it.
 SELFHOSTED_HISTORY_DAYS = 365
+# After a downgrade, history beyond the new plan's window is hidden but kept this long (PRODUCT.md §6).
+HISTORY_KEPT_AFTER_DOWNGRADE = timedelta(days=30)
 
 
 def get_plan(key: str) -> Plan:
@@ -89,3 +93,24 @@ def get_plan(key: str) -> Plan:
     except ValueError:
         choices = ", ".join(p.value for p in PlanKey)
         raise ValueError(f"unknown plan {key!r}; choose one of {choices}") from None
+
+
+def lifting_plan(current: Plan, allows: Callable[[Plan], bool]) -> Plan | None:
+    """The cheapest dearer plan that allows what ``current`` does not, if any."""
+    dearer = sorted(
+        (p for p in PLANS.values() if p.price_usd_month > current.price_usd_month),
+        key=lambda p: p.price_usd_month,
+    )
+    return next((p for p in dearer if allows(p)), None)
+
+
+def upgrade_hint(current: Plan, allows: Callable[[Plan], bool]) -> str:
+    """The end of every plan limit's message: "; the Pro plan lifts it", or nothing."""
+    plan = lifting_plan(current, allows)
+    return f"; the {plan.title} plan lifts it" if plan else ""
+
+
+def interval_hint(current: Plan) -> str:
+    """The end of a too-short interval's message, naming the plan that lifts the minimum."""
+    plan = lifting_plan(current, lambda p: p.min_interval_seconds < current.min_interval_seconds)
+    return f"; the {plan.title} plan allows {plan.min_interval_seconds} s" if plan else ""

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from statusping.storage.models import AlertEvent, Monitor, Organization
@@ -33,11 +33,40 @@ class RetentionRules:
     history_days: dict[str, int]  # plan key → days of history kept
     raw_days: int  # raw results are kept at most this long (and never beyond the history)
 
-    def raw_cutoff(self, plan: str, now: datetime) -> datetime:
-        return now - timedelta(days=min(self.raw_days, self.history_days[plan]))
+    def raw_cutoff(self, days: int, now: datetime) -> datetime:
+        return now - timedelta(days=min(self.raw_days, days))
 
-    def history_cutoff(self, plan: str, now: datetime) -> datetime:
-        return now - timedelta(days=self.history_days[plan])
+    def history_cutoff(self, days: int, now: datetime) -> datetime:
+        return now - timedelta(days=days)
+
+
+async def _windows(
+    sessionmaker: async_sessionmaker[AsyncSession], rules: RetentionRules, now: datetime
+) -> list[tuple[ColumnElement[bool], int]]:
+    """Which organizations keep how many days: their plan's window, or longer for 30 days after a
+    downgrade — max(plan's days, ``history_kept_days``) while ``history_kept_until`` is ahead
+    (services/plans.py), so a downgrade deletes nothing before then and an upgrade brings it back."""
+    kept = and_(Organization.history_kept_until.is_not(None), Organization.history_kept_until > now)
+    async with sessionmaker() as db:
+        kept_days = sorted(
+            d
+            for d in await db.scalars(
+                select(Organization.history_kept_days)
+                .where(kept, Organization.history_kept_days.is_not(None))
+                .distinct()
+            )
+            if d is not None
+        )
+    windows: list[tuple[ColumnElement[bool], int]] = []
+    for plan, days in rules.history_days.items():
+        plain = or_(~kept, Organization.history_kept_days.is_(None), Organization.history_kept_days <= days)
+        windows.append((and_(Organization.plan == plan, plain), days))
+        windows.extend(
+            (and_(Organization.plan == plan, kept, Organization.history_kept_days == k), k)
+            for k in kept_days
+            if k > days
+        )
+    return windows
 
 
 async def prune(
@@ -48,20 +77,16 @@ async def prune(
         if not await LeaseRepository(db).acquire(RETENTION_LEASE, owner, now=now, ttl=timedelta(minutes=15)):
             return 0
     deleted = 0
-    for plan in rules.history_days:
+    for orgs, days in await _windows(sessionmaker, rules, now):
         deleted += await _prune_table(
-            sessionmaker,
-            RESULTS_TABLE,
-            "checked_at",
-            plan,
-            rules.raw_cutoff(plan, now),
+            sessionmaker, RESULTS_TABLE, "checked_at", orgs, rules.raw_cutoff(days, now)
         )
         for name, table in ROLLUP_TABLES.items():
             # A bucket goes once it has ended before the cutoff: yesterday's daily bucket still
             # holds the last 24 hours' first part.
             span = BUCKET_SPAN[name]
             deleted += await _prune_table(
-                sessionmaker, table, "bucket_start", plan, rules.history_cutoff(plan, now) - span
+                sessionmaker, table, "bucket_start", orgs, rules.history_cutoff(days, now) - span
             )
     deleted += await _prune_alert_log(sessionmaker, now - ALERT_LOG_KEPT)
     deleted += await _prune_changes(sessionmaker, now - CHANGES_KEPT)
@@ -100,14 +125,10 @@ async def _prune_table(
     sessionmaker: async_sessionmaker[AsyncSession],
     table: Table,
     time_column: str,
-    plan: str,
+    orgs: ColumnElement[bool],
     cutoff: datetime,
 ) -> int:
-    on_plan = (
-        select(Monitor.id)
-        .join(Organization, Organization.id == Monitor.organization_id)
-        .where(Organization.plan == plan)
-    )
+    on_plan = select(Monitor.id).join(Organization, Organization.id == Monitor.organization_id).where(orgs)
     total = 0
     while True:
         async with sessionmaker() as db, db.begin():

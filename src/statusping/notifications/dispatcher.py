@@ -33,6 +33,7 @@ from statusping.supervisor import Loop, LoopSpec, Supervisor
 
 log = logging.getLogger(__name__)
 
+SUSPENDED_BY_PLAN = "not sent: this channel is suspended because the organization's plan lacks its kind"
 SEND_DEADLINE_SECONDS = 60.0  # channels have shorter timeouts of their own; this is the backstop
 
 
@@ -156,7 +157,10 @@ class Dispatcher(BackgroundLoop):
             )
 
     async def _deliver(self, claimed: Claimed) -> None:
-        if claimed.channel_kind == SUBSCRIBER_KIND:  # a status page subscriber's mail
+        if claimed.channel_suspended:
+            # Kept for an upgrade, but the plan lacks its kind: recorded as not sent, never dropped silently.
+            attempt = Attempt(False, SUSPENDED_BY_PLAN, True, 0.0)
+        elif claimed.channel_kind == SUBSCRIBER_KIND:  # a status page subscriber's mail
             sending = subscriber_mail.send(self.mailer, self.settings, claimed)
             attempt = await timed_attempt(sending, SUBSCRIBER_KIND)
         else:

@@ -21,7 +21,7 @@ from statusping.domain.monitors import (
     clean_name,
     normalize_config,
 )
-from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan
+from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan, interval_hint
 from statusping.domain.schedule import next_slot
 from statusping.domain.secrets import MONITOR_SECRET_FIELDS, mask_monitor_config, merge_masked
 from statusping.services.changes import DELETED, Change, note_changes
@@ -112,7 +112,12 @@ async def create_monitor(
             common.get("retry_interval_seconds") or min(DEFAULT_RETRY_INTERVAL_SECONDS, interval)
         ),
     )
-    check_timing(timing, min_interval_seconds=minimum, plan_hint=plan.title if plan else None)
+    check_timing(
+        timing,
+        min_interval_seconds=minimum,
+        plan_hint=plan.title if plan else None,
+        lifted_by=interval_hint(plan) if plan else "",
+    )
     monitor = Monitor(
         organization_id=org.id,
         name=clean_name(common.get("name")),
@@ -171,7 +176,10 @@ async def update_monitor(
         retry_interval_seconds=int(common.get("retry_interval_seconds") or monitor.retry_interval_seconds),
     )
     check_timing(
-        timing, min_interval_seconds=policy.min_interval(org), plan_hint=plan.title if plan else None
+        timing,
+        min_interval_seconds=policy.min_interval(org),
+        plan_hint=plan.title if plan else None,
+        lifted_by=interval_hint(plan) if plan else "",
     )
     interval_changed = timing.interval_seconds != monitor.interval_seconds
     monitor.interval_seconds = timing.interval_seconds
@@ -210,6 +218,7 @@ async def resume(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
     if pause_row is not None:
         pause_row.ended_at = now
     monitor.paused = False
+    monitor.paused_by_plan = False  # services/plans.py: resumed, by a person or an upgrade
     if monitor.type == MonitorType.HEARTBEAT.value:
         grace = int(monitor.config.get("grace_seconds", 0))
         monitor.next_check_at = now + timedelta(seconds=monitor.interval_seconds + grace)

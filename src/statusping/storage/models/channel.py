@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.storage.models.base import Base, CreatedAt, UuidPk, utcnow
@@ -23,4 +23,6 @@ class Channel(UuidPk, CreatedAt, Base):
     kind: Mapped[str] = mapped_column(String(16))
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     is_default: Mapped[bool] = mapped_column(default=False)
+    # Kept but not sent to while the plan lacks its kind (services/plans.py); an upgrade resumes it.
+    suspended_by_plan: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

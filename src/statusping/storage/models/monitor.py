@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.storage.models.base import Base, CreatedAt, UuidPk, utcnow
@@ -40,6 +40,10 @@ class Monitor(UuidPk, CreatedAt, Base):
     # State (see domain.status)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     paused: Mapped[bool] = mapped_column(default=False)
+    # Paused by a downgrade's monitor limit (not by a person), so an upgrade resumes exactly these.
+    paused_by_plan: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # What a downgrade lowered (interval_seconds, ssl_expiry_days), restored by an upgrade.
+    plan_saved: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     first_failure_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

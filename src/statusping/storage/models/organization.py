@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,3 +21,9 @@ class Organization(UuidPk, CreatedAt, Base):
     # Moves with every change a public status page shows (storage/status_versions.py), so every
     # web node's render cache knows with one cheap query whether its copy is still current.
     status_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A downgrade hides history beyond the new plan's window but keeps it this long (services/plans.py),
+    # so an upgrade within 30 days brings it back; retention keeps max(plan, kept days) until then.
+    plan_changed_at: Mapped[datetime | None]
+    previous_plan: Mapped[str | None] = mapped_column(String(20))
+    history_kept_days: Mapped[int | None]
+    history_kept_until: Mapped[datetime | None]

@@ -51,6 +51,8 @@ class Claimed:
     # Set for a delivery to a status page subscriber (channel_kind "subscriber", config {}).
     subscriber_id: uuid.UUID | None = None
     subscriber_email: str | None = None
+    # The channel is kept but suspended by the organization's plan (services/plans.py): not sent.
+    channel_suspended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +167,7 @@ class OutboxRepository:
                 Monitor.paused,
                 Subscriber.id,
                 Subscriber.email,
+                Channel.suspended_by_plan,
             )
             .join(AlertEvent, AlertEvent.id == Delivery.event_id)
             .outerjoin(Channel, Channel.id == Delivery.channel_id)
@@ -175,7 +178,7 @@ class OutboxRepository:
         return [
             Claimed(
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or {}, r[8], r[9],
-                subscriber_id=r[10], subscriber_email=r[11],
+                subscriber_id=r[10], subscriber_email=r[11], channel_suspended=bool(r[12]),
             )
             for r in rows
         ]  # fmt: skip

@@ -55,6 +55,8 @@ class ChannelOut(BaseModel):
     kind: str
     config: dict[str, Any]
     is_default: bool
+    # True while the organization's plan lacks this kind: kept, not sent to; an upgrade resumes it.
+    suspended_by_plan: bool
     created_at: datetime
     updated_at: datetime
 
@@ -66,6 +68,7 @@ class ChannelOut(BaseModel):
             kind=channel.kind,
             config=kinds.public(channel.kind, channel.config),
             is_default=channel.is_default,
+            suspended_by_plan=channel.suspended_by_plan,
             created_at=channel.created_at,
             updated_at=channel.updated_at,
         )

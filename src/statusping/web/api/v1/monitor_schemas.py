@@ -143,6 +143,7 @@ def monitor_out(
         "regions": monitor.regions,
         **mask_monitor_config(monitor.config),  # header values and a URL's password: domain/secrets.py
         "status": shown_status(monitor, in_maintenance=in_maintenance),
+        "paused_by_plan": monitor.paused_by_plan,  # paused by a downgrade's limit; an upgrade resumes it
         "last_checked_at": monitor.last_checked_at,
         "last_response_ms": monitor.last_response_ms,
         "last_error": monitor.last_error,
