@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from statusping.config import Settings
 from statusping.engine.retention import prune
 from statusping.engine.setup import retention_rules
-from statusping.storage.models import CheckResult, DailyRollup, HourlyRollup, Organization
+from statusping.storage.models import CheckResult, DailyRollup, HourlyRollup, Monitor, Organization
 from tests.support import signup
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -90,3 +90,30 @@ async def test_the_alert_log_is_kept_ninety_days(
     async with app.state.sessionmaker() as db:
         kept = list(await db.scalars(select(AlertEvent.created_at)))
     assert kept == [NOW - timedelta(days=1)]
+
+
+async def test_a_downgrade_keeps_the_old_plans_history_for_30_days_then_prunes_to_the_new_window(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings
+) -> None:
+    from statusping.services.plans import set_plan_by_slug
+
+    monitor_id = await seed(app, client, "business")
+    async with app.state.sessionmaker() as db:
+        slug = await db.scalar(
+            select(Organization.slug)
+            .join(Monitor, Monitor.organization_id == Organization.id)
+            .where(Monitor.id == monitor_id)
+        )
+    rules = retention_rules(settings)
+    await prune(app.state.sessionmaker, rules, owner="test", now=NOW)  # business: keeps 365 days
+    kept = await ages(app, monitor_id)
+    async with app.state.sessionmaker() as db, db.begin():
+        await set_plan_by_slug(db, slug=str(slug), plan="free", now=NOW)
+    # Right after the downgrade and for 30 days, the business window still holds.
+    await prune(app.state.sessionmaker, rules, owner="test", now=NOW)
+    assert await ages(app, monitor_id) == kept
+    await prune(app.state.sessionmaker, rules, owner="test", now=NOW + timedelta(days=29))
+    assert await ages(app, monitor_id) == {**kept, "raw": 0}  # raw results live a week on any plan
+    # 31 days later the free plan's 24 hours is all that is kept.
+    await prune(app.state.sessionmaker, rules, owner="test", now=NOW + timedelta(days=31))
+    assert await ages(app, monitor_id) == {"raw": 0, "hourly": 0, "daily": 0}
