@@ -3,6 +3,12 @@
 Authorization lives here so that no route repeats it: a route that takes ``CurrentAccount`` cannot
 run for a stranger, and every state-changing request made with the session cookie has passed the
 CSRF check before the route body runs.
+
+An API route (``/api/…``, and ``/metrics``) also accepts ``Authorization: Bearer <api key>``. A
+request that carries one is judged by the key alone: its cookies are ignored, so it needs no CSRF
+token (a browser never adds that header to a cross-site request by itself), a read key cannot
+change anything, and a bad or revoked key is 401 however valid a cookie beside it is. Routes about
+the human user (``CurrentUser``: password change, logout) stay session-only.
 """
 
 from __future__ import annotations
@@ -13,15 +19,17 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, HTTPException, Request, Response, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.config import Settings
 from statusping.domain.accounts import Role
 from statusping.domain.errors import Forbidden, NotAuthenticated, NotFound, StatusPingError
 from statusping.security import csrf_token_for_session, tokens_equal
-from statusping.services import accounts, ports
+from statusping.services import accounts, api_keys, ports
 from statusping.services.accounts import Account, Client
+from statusping.services.api_keys import KeyHolder
 from statusping.storage.models import Monitor, User, UserSession
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.cookies import (
@@ -32,6 +40,7 @@ from statusping.web.cookies import (
     SESSION_COOKIE,
     set_csrf_cookie,
 )
+from statusping.web.policy import policy_of
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -75,6 +84,54 @@ def client_of(request: Request) -> Client:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 Db = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
+# The two ways in, as the OpenAPI document describes them (the dependencies below read the request
+# themselves; these only document, hence ``auto_error=False``).
+session_scheme = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="session",
+    description=(
+        "The session cookie set by signup/login. Every POST/PUT/PATCH/DELETE must also send the "
+        f"`{CSRF_HEADER}` header equal to the `{CSRF_COOKIE}` cookie."
+    ),
+    auto_error=False,
+)
+bearer_scheme = HTTPBearer(
+    scheme_name="apiKey",
+    bearerFormat="sp_<prefix>_<secret>",
+    description=(
+        "An API key (business plan), e.g. `Authorization: Bearer sp_3f2a9c1b7d4e_Zx…`. Read keys may "
+        "only GET; read-write keys may change things too. No CSRF header is needed."
+    ),
+    auto_error=False,
+)
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="statusping"'}
+
+
+def bearer_of(request: Request) -> str | None:
+    """The API key sent with an API request, if any ("" for a Bearer header without one)."""
+    path = request.url.path
+    if not (path.startswith("/api/") or path == "/metrics"):
+        return None
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+async def get_key_holder(request: Request, db: Db, settings: SettingsDep) -> KeyHolder | None:
+    presented = bearer_of(request)
+    if presented is None:
+        return None
+    holder = await api_keys.holder_of(
+        db, presented, policy=policy_of(settings), secret_key=settings.resolved_secret_key, now=now()
+    )
+    if holder is None:
+        raise HTTPException(401, "invalid or revoked API key", headers=BEARER_CHALLENGE)
+    if request.method in UNSAFE_METHODS and not holder.can_write:
+        raise Forbidden("this API key has read scope; a read-write key is needed to change anything")
+    return holder
+
+
+KeyHolderDep = Annotated[KeyHolder | None, Depends(get_key_holder)]
+
 
 async def _check_csrf(request: Request, session_token: str, secret_key: str) -> None:
     """Double submit (header or form field equal to the cookie), and the token must be the one
@@ -93,10 +150,14 @@ async def _check_csrf(request: Request, session_token: str, secret_key: str) -> 
 
 
 async def get_optional_session(
-    request: Request, response: Response, db: Db, settings: SettingsDep
+    request: Request,
+    response: Response,
+    db: Db,
+    settings: SettingsDep,
+    _documented: Annotated[str | None, Security(session_scheme)],
 ) -> tuple[UserSession, User] | None:
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    if not token or bearer_of(request) is not None:  # a bearer call is judged by its key alone
         return None
     found = await accounts.user_for_token(db, token, secret_key=settings.resolved_secret_key, now=now())
     if found is not None and request.method in UNSAFE_METHODS:
@@ -122,8 +183,18 @@ async def get_current_user(session: OptionalSession) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-async def get_current_account(user: CurrentUser, db: Db) -> Account:
-    return await accounts.account_of(db, user)
+async def get_current_account(
+    session: OptionalSession,
+    holder: KeyHolderDep,
+    db: Db,
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Account:
+    """The signed-in member, or the member an API key acts for (narrowed by its scope)."""
+    if holder is not None:
+        return holder.account
+    if session is None:
+        raise NotAuthenticated("not signed in")
+    return await accounts.account_of(db, session[1])
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]

@@ -18,7 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from statusping.web.deps import get_current_user, require_same_origin
+from statusping.web.deps import get_current_account, get_current_user, require_same_origin
 
 
 class ValidationIssue(BaseModel):
@@ -35,8 +35,8 @@ class ErrorOut(BaseModel):
 
 DESCRIPTIONS = {
     400: "The body cannot be read: not UTF-8, or not the declared content type",
-    401: "Not signed in",
-    403: "Not allowed: viewer role, plan limit, missing CSRF token or foreign Origin",
+    401: "Not signed in, or the API key is invalid or revoked",
+    403: "Not allowed: viewer role, read-only API key, plan limit, missing CSRF token or foreign Origin",
     404: "Not found, or not yours",
     409: "Conflicts with existing data",
     422: "Invalid input; `detail` names each field",
@@ -53,6 +53,7 @@ SERVICE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/auth/password-reset/confirm"): {429},
     ("POST", "/api/v1/monitors/{monitor_id}/check"): {429},
     ("POST", "/api/v1/channels/{channel_id}/test"): {429},
+    ("POST", "/api/v1/api-keys"): {409},
 }
 
 
@@ -79,7 +80,7 @@ def _walk(dependant: Dependant, needs: _Needs) -> _Needs:
 def error_codes(path: str, route: APIRoute) -> set[int]:
     needs = _walk(route.dependant, _Needs())
     codes: set[int] = set()
-    if get_current_user in needs.calls:
+    if get_current_user in needs.calls or get_current_account in needs.calls:
         codes |= {401, 403}
     if require_same_origin in needs.calls:
         codes.add(403)

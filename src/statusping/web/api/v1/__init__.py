@@ -2,6 +2,7 @@ from fastapi import APIRouter
 
 from statusping.web.api.v1 import (
     alerting,
+    api_keys,
     auth,
     maintenances,
     me,
@@ -22,3 +23,4 @@ router.include_router(maintenances.router)
 router.include_router(alerting.router)
 router.include_router(status_pages.router)
 router.include_router(status_incidents.router)
+router.include_router(api_keys.router)
