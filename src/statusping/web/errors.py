@@ -18,7 +18,7 @@ from statusping.web.error_docs import document_errors
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or "/api/" in path or path.startswith("/ping/")
+    return path.startswith("/api/") or "/api/" in path or path.startswith("/ping/") or path == "/metrics"
 
 
 async def _render(request: Request, status_code: int, detail: object, headers: dict[str, str]) -> Response:

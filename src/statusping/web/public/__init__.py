@@ -1,6 +1,16 @@
 from fastapi import APIRouter
 
-from statusping.web.public import badges, branding, domains, feeds, history, ping, status_pages, subscribe
+from statusping.web.public import (
+    badges,
+    branding,
+    domains,
+    feeds,
+    history,
+    metrics,
+    ping,
+    status_pages,
+    subscribe,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(status_pages.router)
@@ -11,3 +21,4 @@ router.include_router(badges.router)
 router.include_router(subscribe.router)
 router.include_router(branding.router)
 router.include_router(domains.router)
+router.include_router(metrics.router)
