@@ -307,7 +307,7 @@ async def test_form_errors_appear_beside_their_fields_and_nothing_is_saved(clien
     assert "<header" not in too_often.text  # htmx gets the form alone
     assert (
         field_error(too_often.text, "interval_seconds")
-        == "Interval_seconds must be at least 300 on the Free plan."
+        == "Interval_seconds must be at least 300 on the Free plan; the Pro plan allows 60 s."
     )
 
     no_token = await client.post("/monitors/new", data=form_of(), headers={"X-CSRF-Token": ""})
