@@ -3,6 +3,7 @@ on /api/v1 with no cookie and no CSRF header; read keys only read, revoked keys 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -211,3 +212,56 @@ async def test_the_openapi_document_describes_both_ways_in(client: httpx.AsyncCl
     assert {"apiKey": []} in listing
     assert {"session": []} in listing
     assert document["paths"]["/api/v1/auth/password"]["post"]["security"] == [{"session": []}]
+
+
+class TestThePage:
+    """The settings page's keys, as plain forms with the CSRF field (no htmx, no header)."""
+
+    async def form_post(self, client: httpx.AsyncClient, path: str, data: dict[str, str]) -> httpx.Response:
+        csrf = client.cookies["statusping_csrf"]
+        header = client.headers.pop("X-CSRF-Token")
+        try:
+            return await client.post(path, data={**data, "csrf_token": csrf})
+        finally:
+            client.headers["X-CSRF-Token"] = header
+
+    async def test_create_shows_the_key_once_and_revoke_ends_it(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        await business(app, client)
+        assert "/settings/api-keys" in (await client.get("/settings")).text
+        created = await self.form_post(client, "/settings/api-keys", {"name": "Grafana", "scope": "read"})
+        assert created.status_code == 200
+        assert created.headers["cache-control"] == "no-store"
+        found = re.search(r'value="(sp_[^"]+)"', created.text)
+        assert found is not None
+        key = found.group(1)
+        listing = await client.get("/settings/api-keys")
+        assert "Grafana" in listing.text
+        assert key not in listing.text
+        (stored,) = (await client.get("/api/v1/api-keys")).json()
+        async with make_client(app) as curl:
+            assert (await curl.get("/api/v1/monitors", headers=bearer(key))).status_code == 200
+            revoked = await self.form_post(client, f"/settings/api-keys/{stored['id']}/revoke", {})
+            assert revoked.status_code == 303
+            assert (await curl.get("/api/v1/monitors", headers=bearer(key))).status_code == 401
+        assert "Grafana" not in (await client.get("/settings/api-keys")).text
+
+    async def test_errors_stand_beside_the_field_and_nothing_is_made(
+        self, app: FastAPI, client: httpx.AsyncClient
+    ) -> None:
+        await business(app, client)
+        refused = await self.form_post(client, "/settings/api-keys", {"name": " ", "scope": "read"})
+        assert refused.status_code == 422
+        assert 'id="key-name-error"' in refused.text
+        assert (await client.get("/api/v1/api-keys")).json() == []
+
+    async def test_a_free_plan_is_told_which_plan_has_keys(self, client: httpx.AsyncClient) -> None:
+        await signup(client)
+        page = await client.get("/settings/api-keys")
+        assert page.status_code == 200
+        assert "Business plan" in page.text
+        assert 'action="/settings/api-keys"' not in page.text
+        refused = await self.form_post(client, "/settings/api-keys", {"name": "x", "scope": "read"})
+        assert refused.status_code == 422
+        assert "Business plan" in refused.text

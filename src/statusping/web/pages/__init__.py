@@ -1,6 +1,7 @@
 from fastapi import APIRouter
 
 from statusping.web.pages import (
+    api_keys,
     auth,
     channels,
     dashboard,
@@ -24,5 +25,6 @@ router.include_router(channels.router)
 router.include_router(maintenance.router)
 router.include_router(incidents.router)
 router.include_router(settings.router)
+router.include_router(api_keys.router)
 router.include_router(status_page_admin.router)
 router.include_router(status_incidents.router)
