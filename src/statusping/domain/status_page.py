@@ -170,11 +170,13 @@ def day_cells(
         if start < oldest_kept or end <= monitored_from:
             cells.append(_plain(day, "none"))
             continue
-        touching = [s for s in outages_of.get(index, ()) if _touches(s, start, end)]
+        near = outages_of.get(index)
+        touching = [s for s in near if _touches(s, start, end)] if near else []
         if not touching and day not in checks_by_day:
             cells.append(_plain(day, "none"))
             continue
-        holes = [s for s in holes_of.get(index, ()) if s[0] < end and s[1] > start]
+        near = holes_of.get(index)
+        holes = [s for s in near if s[0] < end and s[1] > start] if near else []
         if not touching and not holes:  # the common day: checked, nothing happened
             cells.append(_plain(day, "up"))
             continue
