@@ -12,7 +12,8 @@ from statusping.app import create_app
 
 
 def make_app() -> FastAPI:
-    app = create_app(engine=True)
+    # BENCH_ENGINE=worker: the engine runs as `statusping worker` in its own process instead.
+    app = create_app(engine=os.environ.get("BENCH_ENGINE", "in-process") == "in-process")
     folder = Path(os.environ["BENCH_BARE_DIR"])
     loaded: dict[str, bytes] = {}
 

@@ -73,6 +73,7 @@ class Report:
     page_bytes: int = 0
     summary_bytes: int = 0
     goals: dict[str, bool] = field(default_factory=dict)
+    engine: str = "in-process"
 
 
 async def prepare(db: BenchDatabase, monitors: int, interval: int, target_port: int) -> str:
@@ -157,7 +158,11 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
-def start_server(db: BenchDatabase, port: int, data_dir: Path, bare_dir: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    db: BenchDatabase, port: int, data_dir: Path, bare_dir: Path, engine: str
+) -> list[subprocess.Popen[bytes]]:
+    """The web server (with the engine in-process, as `statusping serve`), or the web server and a
+    `statusping worker` beside it (``engine="worker"``, as docs/deploy.md advises for a busy page)."""
     env = {
         **os.environ,
         "STATUSPING_DATABASE_URL": db.url,
@@ -167,13 +172,17 @@ def start_server(db: BenchDatabase, port: int, data_dir: Path, bare_dir: Path) -
         "STATUSPING_MIN_INTERVAL_SECONDS": "1",
         "STATUSPING_BASE_URL": f"http://127.0.0.1:{port}",
         "BENCH_BARE_DIR": str(bare_dir),
+        "BENCH_ENGINE": engine,
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     }
     command = [
         sys.executable, "-m", "uvicorn", "bench._status_page_app:make_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    return subprocess.Popen(command, env=env)
+    processes = [subprocess.Popen(command, env=env)]
+    if engine == "worker":
+        processes.append(subprocess.Popen([sys.executable, "-m", "statusping", "worker"], env=env))
+    return processes
 
 
 def free_port() -> int:
@@ -261,15 +270,15 @@ def _cpu_name() -> str:
 async def run(args: argparse.Namespace) -> Report:
     target, target_port = start_target()
     db = await create_database(args.postgres)
-    report = Report(machine(), db.kind, args.monitors, args.interval, args.seconds)
-    server: subprocess.Popen[bytes] | None = None
+    report = Report(machine(), db.kind, args.monitors, args.interval, args.seconds, engine=args.engine)
+    servers: list[subprocess.Popen[bytes]] = []
     workdir = Path(tempfile.mkdtemp(prefix="statusping-bench-status-"))
     (workdir / "bare").mkdir(parents=True)
     try:
         slug = await prepare(db, args.monitors, args.interval, target_port)
         report.render_ms = await measure_render(db.url, slug, args.renders)
         port = args.port or free_port()
-        server = start_server(db, port, workdir / "data", workdir / "bare")
+        servers = start_server(db, port, workdir / "data", workdir / "bare", args.engine)
         base = f"http://127.0.0.1:{port}"
         wait_up(f"{base}/api/health")
         try:
@@ -318,7 +327,7 @@ async def run(args: argparse.Namespace) -> Report:
         }
         return report
     finally:
-        if server is not None:
+        for server in servers:
             server.terminate()
             server.wait(timeout=30)
         target.terminate()
@@ -332,7 +341,8 @@ def render(report: Report) -> str:
         f" ({report.machine['cores']} cores), Python {report.machine['python']}, {report.database},"
         f" load before {report.machine['load_before']}",
         f"page {report.page_bytes} B, summary.json {report.summary_bytes} B; wrk {CONNECTIONS} connections,"
-        f" {report.seconds_per_run} s per run; engine: {report.monitors} monitors every {report.interval} s",
+        f" {report.seconds_per_run} s per run; engine ({report.engine}): {report.monitors} monitors"
+        f" every {report.interval} s",
     ]
     lines += [f"  {name:24} {value:8.0f} req/s" for name, value in report.requests_per_second.items()]
     lines += [f"  cached/bare {name:12} {value:.1%}" for name, value in report.ratios.items()]
@@ -359,6 +369,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--renders", type=int, default=60)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument(
+        "--engine", choices=["in-process", "worker"], default="in-process",
+        help="the engine inside the web process (statusping serve) or as statusping worker beside it",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     return parser.parse_args(argv)
 
