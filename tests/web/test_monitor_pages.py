@@ -463,3 +463,29 @@ async def test_the_dashboard_links_add_monitor_and_each_monitor_page(client: htt
 
     assert 'href="/monitors/new"' in html
     assert f'href="/monitors/{monitor["id"]}"' in html
+
+
+async def test_check_now_on_the_page_stores_a_check_at_the_top_of_the_log(
+    app: FastAPI, client: httpx.AsyncClient, target: SwitchableTarget
+) -> None:
+    await signup(client)
+    monitor = await create(client, url=target.url)
+    page = (await client.get(f"/monitors/{monitor['id']}")).text
+    assert f'action="/monitors/{monitor["id"]}/check"' in page
+    assert "No checks yet" in page
+
+    done = await client.post(f"/monitors/{monitor['id']}/check", data={"csrf_token": csrf(client)})
+
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/monitors/{monitor['id']}#checks-heading"
+    page = (await client.get(f"/monitors/{monitor['id']}")).text
+    assert "No checks yet" not in page
+    assert re.search(r'<tr data-ok="true"', page)
+    results = (await client.get(f"/api/v1/monitors/{monitor['id']}/results")).json()
+    assert len(results) == 1
+    assert results[0]["ok"] is True
+    async with make_client(app) as outsider:
+        await signup(outsider, organization="Other Org")
+        refused = await outsider.post(f"/monitors/{monitor['id']}/check", data={"csrf_token": csrf(outsider)})
+        assert refused.status_code == 404
+    assert len((await client.get(f"/api/v1/monitors/{monitor['id']}/results")).json()) == 1

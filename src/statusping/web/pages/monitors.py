@@ -28,7 +28,7 @@ from statusping.domain.monitors import (
 from statusping.domain.plans import PLANS
 from statusping.domain.secrets import MONITOR_SECRET_FIELDS, mask_monitor_config, merge_masked
 from statusping.services import channels as alerting
-from statusping.services import monitor_views, trial_checks
+from statusping.services import checks, monitor_views, trial_checks
 from statusping.services import monitors as service
 from statusping.services.accounts import Account
 from statusping.services.maintenances import windows_by_org
@@ -351,6 +351,28 @@ async def pause_monitor(request: Request, monitor_id: str, account: OptionalAcco
     await require_writer(account)
     await service.pause(db, await _monitor(monitor_id, account, db), now())
     return _go(request, f"/monitors/{monitor_id}")
+
+
+@router.post("/monitors/{monitor_id}/check")
+async def check_monitor_now(
+    request: Request,
+    monitor_id: str,
+    account: OptionalAccount,
+    db: Db,
+    settings: SettingsDep,
+    prober: Prober,
+    end_transaction: EndTransaction,
+) -> Response:
+    """The page's Check now: one check stored and fed to the state machine, then the page again, where
+    it heads the check log (as ``POST /api/v1/monitors/{id}/check`` does for API clients)."""
+    if account is None:
+        return _login(request)
+    await require_writer(account)
+    monitor = await _monitor(monitor_id, account, db)
+    await checks.check_now(
+        db, monitor, prober=prober, end_transaction=end_transaction, region=settings.region, now=now()
+    )
+    return _go(request, f"/monitors/{monitor_id}#checks-heading")
 
 
 @router.post("/monitors/{monitor_id}/resume")
