@@ -13,8 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import free_port
+
+# CI runs the browser, the server and the suite on two loaded cores: give a page up to 15 s to reach
+# the state a test waits for (a passing test is not slowed; the default 5 s flaked there once).
+expect.set_options(timeout=15_000)
 
 
 @dataclass
