@@ -22,7 +22,6 @@ from statusping.domain.status import MonitorState, Status, Transition, Transitio
 from statusping.domain.text import storable_outcome
 from statusping.services.alert_outbox import AlertInput, enqueue_alerts
 from statusping.services.changes import Change, note_changes
-from statusping.services.maintenances import as_window as as_window  # moved; kept for old importers
 from statusping.services.maintenances import windows_by_org
 from statusping.storage import status_versions
 from statusping.storage.models import Incident

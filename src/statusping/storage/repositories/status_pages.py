@@ -129,26 +129,6 @@ class StatusPageRepository:
 
     # History of many monitors at once ----------------------------------------------------------
 
-    async def daily_checks(
-        self, monitor_ids: Sequence[uuid.UUID], start: datetime, end: datetime
-    ) -> dict[tuple[uuid.UUID, date], int]:
-        """Checks per monitor and UTC day, all regions together."""
-        if not monitor_ids:
-            return {}
-        rows = await self.db.execute(
-            select(_DAILY.c.monitor_id, _DAILY.c.bucket_start, _DAILY.c.checks).where(
-                _DAILY.c.monitor_id.in_(monitor_ids),
-                _DAILY.c.bucket_start >= start,
-                _DAILY.c.bucket_start < end,
-                _DAILY.c.checks > 0,
-            )
-        )
-        found: dict[tuple[uuid.UUID, date], int] = {}
-        for monitor_id, bucket_start, checks in rows:  # one row per region: add them up
-            key = (monitor_id, bucket_start.date())
-            found[key] = found.get(key, 0) + checks
-        return found
-
     async def checked_days(
         self, monitor_ids: Sequence[uuid.UUID], start: datetime, end: datetime
     ) -> dict[uuid.UUID, set[date]]:
