@@ -20,7 +20,7 @@ from statusping.storage.models import Organization
 from tests.conftest import free_port, make_client
 from tests.support import signup
 
-LOGO = "https://cdn.example.com/brand/logo.png"
+LOGO = "https://assets.example.com/brand/logo.png"
 
 
 class _Zone(asyncio.DatagramProtocol):
@@ -154,7 +154,7 @@ class TestBranding:
         await plan(app, client, "pro")
         page = await own_page(client)
         url = f"/api/v1/status-pages/{page['id']}"
-        for bad in ({"logo_url": "http://cdn.example.com/a.png"}, {"logo_url": "javascript:alert(1)"},
+        for bad in ({"logo_url": "http://assets.example.com/a.png"}, {"logo_url": "javascript:alert(1)"},
                     {"logo_url": "https://" + "a" * 600 + ".com/x.png"}, {"brand_color": "blue"},
                     {"brand_color": "#12345"}, {"brand_color": "#1234567"}):  # fmt: skip
             assert (await client.patch(url, json=bad)).status_code == 422, bad
@@ -170,7 +170,7 @@ class TestBranding:
         assert "brand-header" in public.text
         assert "Powered by" not in public.text
         csp = public.headers["content-security-policy"]
-        assert "img-src 'self' data: https://cdn.example.com;" in csp
+        assert "img-src 'self' data: https://assets.example.com;" in csp
         assert "style-src 'self';" in csp
 
         theme = await client.get(f"/s/{page['slug']}/theme.css")
@@ -192,7 +192,7 @@ class TestBranding:
         assert LOGO not in public.text
         assert "theme.css" not in public.text
         assert "Powered by" in public.text
-        assert "cdn.example.com" not in public.headers["content-security-policy"]
+        assert "assets.example.com" not in public.headers["content-security-policy"]
 
 
 class TestCustomDomain:
