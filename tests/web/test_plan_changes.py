@@ -161,3 +161,31 @@ async def test_setting_the_same_plan_twice_changes_nothing_more(
     assert len(first.paused) == 2
     assert again.summary() == []
     assert get_plan(again.new_plan).max_monitors == 5
+
+
+async def test_after_a_downgrade_a_paused_monitor_resumes_only_when_another_makes_room(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    org = await business_org(app, client)
+    ids = org["ids"]
+    await set_plan(app, org["slug"], "free")
+
+    refused = await client.post(f"/api/v1/monitors/{ids[6]}/resume")
+    assert refused.status_code == 403
+    assert "the Free plan allows 5 active monitors" in refused.json()["detail"]
+    assert "Pro plan lifts it" in refused.json()["detail"]
+    bulk = await client.post(
+        "/dashboard/bulk",
+        data={"action": "resume", "ids": [ids[5], ids[6]], "csrf_token": client.cookies["statusping_csrf"]},
+    )
+    assert bulk.status_code == 403
+    shown = await monitors(client)
+    assert sum(m["status"] != "paused" for m in shown.values()) == 5
+
+    assert (await client.post(f"/api/v1/monitors/{ids[0]}/pause")).status_code == 200
+    resumed = await client.post(f"/api/v1/monitors/{ids[6]}/resume")
+    assert resumed.status_code == 200, resumed.text
+    shown = await monitors(client)
+    assert shown[ids[6]]["status"] != "paused"
+    assert shown[ids[0]]["status"] == "paused"
+    assert sum(m["status"] != "paused" for m in shown.values()) == 5

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from statusping.domain.errors import InvalidInput
 from statusping.domain.maintenance import Window
 from statusping.domain.monitors import MonitorType, target_of
+from statusping.domain.plans import Plan
 from statusping.domain.rollups import HOUR, floor_to
 from statusping.services import monitors as monitor_service
 from statusping.services.changes import last_change_id
@@ -282,7 +283,13 @@ async def selected(db: AsyncSession, org: Organization, ids: Sequence[uuid.UUID]
 
 
 async def bulk(
-    db: AsyncSession, org: Organization, action: str, ids: Sequence[uuid.UUID], now: datetime
+    db: AsyncSession,
+    org: Organization,
+    action: str,
+    ids: Sequence[uuid.UUID],
+    now: datetime,
+    *,
+    plan: Plan | None = None,
 ) -> int:
     """Pause, resume or delete the organization's monitors among ``ids``; answers how many."""
     if action not in BULK_ACTIONS:
@@ -292,7 +299,7 @@ async def bulk(
         if action == "pause":
             await monitor_service.pause(db, monitor, now)
         elif action == "resume":
-            await monitor_service.resume(db, monitor, now)
+            await monitor_service.resume(db, monitor, now, plan=plan)
         else:
             await monitor_service.delete_monitor(db, monitor, now)
     return len(monitors)

@@ -211,9 +211,20 @@ async def pause(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
     await db.flush()
 
 
-async def resume(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
+async def resume(db: AsyncSession, monitor: Monitor, now: datetime, *, plan: Plan | None = None) -> None:
+    """Resume a paused monitor. With ``plan``, only while the plan's limit has room for one more
+    active monitor: after a downgrade the extra monitors stay paused until the user pauses another
+    (services/plans.py resumes on upgrade itself and passes no plan)."""
     if not monitor.paused:
         return
+    if plan is not None and plan.max_monitors is not None:
+        limit = plan.max_monitors
+        await AccountRepository(db).lock_organization(monitor.organization_id)
+        if await MonitorRepository(db).count_active(monitor.organization_id) >= limit:
+            hint = _upgrade_hint(plan, lambda p: p.max_monitors is None or p.max_monitors > limit)
+            raise Forbidden(
+                f"the {plan.title} plan allows {limit} active monitors; pause another one first{hint}"
+            )
     pause_row = await HistoryRepository(db).open_pause(monitor.id)
     if pause_row is not None:
         pause_row.ended_at = now

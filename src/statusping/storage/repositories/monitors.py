@@ -94,6 +94,14 @@ class MonitorRepository:
         )
         return int(total or 0)
 
+    async def count_active(self, org_id: uuid.UUID) -> int:
+        total = await self.db.scalar(
+            select(func.count())
+            .select_from(Monitor)
+            .where(Monitor.organization_id == org_id, Monitor.paused.is_(False))
+        )
+        return int(total or 0)
+
     async def results(
         self,
         monitor_id: uuid.UUID,

@@ -20,6 +20,7 @@ from statusping.services import dashboard as service
 from statusping.services.dashboard import ListQuery
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.web.deps import Db, OptionalAccount, SettingsDep, now, require_writer
+from statusping.web.policy import policy_of
 from statusping.web.rendering import is_htmx, render
 
 router = APIRouter()
@@ -74,7 +75,7 @@ async def dashboard(
 
 
 @router.post("/dashboard/bulk")
-async def bulk_action(request: Request, account: OptionalAccount, db: Db) -> Response:
+async def bulk_action(request: Request, account: OptionalAccount, db: Db, settings: SettingsDep) -> Response:
     if account is None:
         return _login("/dashboard")
     await require_writer(account)
@@ -87,7 +88,8 @@ async def bulk_action(request: Request, account: OptionalAccount, db: Db) -> Res
         if monitors:
             context = {"monitors": monitors, "back": urlencode(back.params())}
             return render(request, "dashboard_delete.html", context, account=account)
-    count = await service.bulk(db, account.organization, action, ids, now())
+    plan = policy_of(settings).plan_of(account.organization)
+    count = await service.bulk(db, account.organization, action, ids, now(), plan=plan)
     params = back.params(**({"page": 1} if action == "delete" else {}))
     params.update(done=action, n=str(count))
     return RedirectResponse(f"/dashboard?{urlencode(params)}", status_code=303)

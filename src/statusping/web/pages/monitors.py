@@ -376,11 +376,14 @@ async def check_monitor_now(
 
 
 @router.post("/monitors/{monitor_id}/resume")
-async def resume_monitor(request: Request, monitor_id: str, account: OptionalAccount, db: Db) -> Response:
+async def resume_monitor(
+    request: Request, monitor_id: str, account: OptionalAccount, db: Db, settings: SettingsDep
+) -> Response:
     if account is None:
         return _login(request)
     await require_writer(account)
-    await service.resume(db, await _monitor(monitor_id, account, db), now())
+    plan = policy_of(settings).plan_of(account.organization)
+    await service.resume(db, await _monitor(monitor_id, account, db), now(), plan=plan)
     return _go(request, f"/monitors/{monitor_id}")
 
 

@@ -129,7 +129,7 @@ async def pause_monitor(
 async def resume_monitor(
     monitor: CurrentMonitor, account: Writer, db: Db, settings: SettingsDep
 ) -> dict[str, Any]:
-    await service.resume(db, monitor, now())
+    await service.resume(db, monitor, now(), plan=policy_of(settings).plan_of(account.organization))
     return (await _present(db, [monitor], settings))[0]
 
 
