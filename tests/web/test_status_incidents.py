@@ -291,6 +291,15 @@ async def _age(app: FastAPI, incident_id: str, at: datetime) -> None:
 
 
 class TestHistory:
+    async def test_a_new_page_with_no_incidents_has_an_empty_history(self, client: httpx.AsyncClient) -> None:
+        await signup(client)
+        page = await _page(client)
+
+        response = await client.get(f"/s/{page['slug']}/history")
+
+        assert response.status_code == 200
+        assert "No incidents in" in response.text
+
     async def test_history_pages_by_month_newest_first_with_both_kinds(
         self, app: FastAPI, client: httpx.AsyncClient, target: SwitchableTarget
     ) -> None:

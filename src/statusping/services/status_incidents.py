@@ -244,7 +244,7 @@ async def history(
     ]  # fmt: skip
     found.sort(key=lambda i: (i.started_at, i.id), reverse=True)
     first_posted = await StatusIncidentRepository(db).first_created(page.id)
-    first = min(page.created_at, *(r.created_at for r in rows), *([first_posted] if first_posted else []))
+    first = min([page.created_at, *(r.created_at for r in rows), *([first_posted] if first_posted else [])])
     earliest = date(first.year, first.month, 1)
     return HistoryMonth(
         month=month,
