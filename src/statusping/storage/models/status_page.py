@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.storage.models.base import Base, CreatedAt, UuidPk
@@ -27,6 +27,13 @@ class StatusPage(UuidPk, CreatedAt, Base):
     custom_domain: Mapped[str | None] = mapped_column(String(253), unique=True)
     domain_token: Mapped[str | None] = mapped_column(String(64))
     domain_verified_at: Mapped[datetime | None]
+    # Business: the page's own stylesheet, checked by domain/custom_css.py, served as /s/{slug}/custom.css.
+    custom_css: Mapped[str | None] = mapped_column(Text)
+    # Business: set, the page is private and visitors need this password (argon2, security.py).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Outages of the page's components as automatic incidents: shown on the page, mailed to subscribers.
+    show_automatic_incidents: Mapped[bool] = mapped_column(default=True, server_default=true())
+    notify_automatic_incidents: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class StatusPageSlug(CreatedAt, Base):
