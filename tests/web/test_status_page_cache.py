@@ -129,3 +129,31 @@ async def test_head_gzip_and_if_none_match(client: httpx.AsyncClient) -> None:
     again = await client.get(f"/s/{slug}", headers={"If-None-Match": plain.headers["ETag"]})
     assert again.status_code == 304
     assert again.content == b""
+
+
+async def test_a_plan_change_re_renders_the_cached_page(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """A downgrade brings "Powered by" back at once: the plan is part of what the page shows."""
+    from datetime import UTC, datetime
+
+    from statusping.domain.plans import PlanKey, get_plan
+    from statusping.services.plans import set_plan_by_slug
+
+    slug, _ = await _setup(client)
+
+    async def set_plan(plan: PlanKey) -> None:
+        async with app.state.sessionmaker() as db, db.begin():
+            await set_plan_by_slug(db, slug=slug, plan=get_plan(plan).key.value, now=datetime.now(UTC))
+
+    await set_plan(PlanKey.PRO)
+    page_id = (await client.get("/api/v1/status-pages")).json()[0]["id"]
+    hidden = await client.patch(f"/api/v1/status-pages/{page_id}", json={"show_powered_by": False})
+    assert hidden.status_code == 200, hidden.text
+    await client.get(f"/s/{slug}")
+    cached = await client.get(f"/s/{slug}")
+    assert cached.headers["X-Cache"] == "HIT"
+    assert "Powered by" not in cached.text
+
+    await set_plan(PlanKey.FREE)
+    after = await client.get(f"/s/{slug}")
+    assert after.headers["X-Cache"] == "MISS"
+    assert "Powered by" in after.text

@@ -8,7 +8,8 @@ Two ways a change moves it:
   (services/recording.py), which no ORM event sees;
 - an ``after_flush`` listener on every session, for edits made through the ORM: monitors (name,
   public, paused, status), incidents, pauses, maintenance windows, status pages, their components,
-  communication incidents and their updates. No service has to remember to call anything.
+  communication incidents and their updates, and an organization's plan (it decides what a page
+  shows: "Powered by", branding, custom CSS, history). No service has to remember to call anything.
 
 A committed bump also moves a per-engine counter in this process (``local_generation``), so the
 node that made a change re-checks at once instead of after its polling interval.
@@ -41,6 +42,7 @@ _WATCHED = frozenset(
     }
 )
 _MONITOR_SHOWN = ("name", "public", "paused", "status", "organization_id")
+_ORGANIZATION_SHOWN = ("plan",)
 
 _generations: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 
@@ -85,8 +87,12 @@ def _changed(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     incidents: set[uuid.UUID] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(obj, "__tablename__", None)
+        if table == "organizations":
+            if obj in session.dirty and _shown_change(obj, _ORGANIZATION_SHOWN):
+                orgs.add(obj.id)
+            continue
         if table == "monitors":
-            if obj in session.dirty and not _shown_change(obj):
+            if obj in session.dirty and not _shown_change(obj, _MONITOR_SHOWN):
                 continue
         elif table not in _WATCHED:
             continue
@@ -107,9 +113,9 @@ def _changed(session: Session) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     return orgs, pages
 
 
-def _shown_change(obj: Any) -> bool:
+def _shown_change(obj: Any, shown: tuple[str, ...]) -> bool:
     state = obj._sa_instance_state
-    return any(state.attrs[name].history.has_changes() for name in _MONITOR_SHOWN)
+    return any(state.attrs[name].history.has_changes() for name in shown)
 
 
 @event.listens_for(Session, "after_flush")
