@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import aiosmtplib
 
@@ -27,17 +28,27 @@ class Email:
     html: str | None = None
     # Extra header lines, e.g. List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post (RFC 8058).
     headers: tuple[tuple[str, str], ...] = ()
+    # The left part of a Message-ID that stays the same when this message is sent again (an
+    # alert's delivery id): ``<message_id@host of base_url>``. None: the mail server makes one up.
+    message_id: str | None = None
 
 
 class Mailer:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
+    @property
+    def message_id_domain(self) -> str:
+        """Our host name, so Message-IDs we make are ours alone (RFC 5322 §3.6.4)."""
+        return urlsplit(self._settings.base_url).hostname or "statusping.invalid"
+
     def build(self, email: Email) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self._settings.smtp_from
         message["To"] = ", ".join(email.to)
         message["Subject"] = email.subject
+        if email.message_id is not None:
+            message["Message-ID"] = f"<{email.message_id}@{self.message_id_domain}>"
         for name, value in email.headers:
             message[name] = value
         message.set_content(email.text)

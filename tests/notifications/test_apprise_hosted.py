@@ -24,7 +24,7 @@ from statusping.notifications.apprise.library import apprise
 from statusping.notifications.base import DeliveryError
 from statusping.outbound.http import TargetPolicy
 from statusping.storage.models import Channel, Organization
-from tests.notifications.test_channels import down_message
+from tests.notifications.test_channels import KEY, down_message
 from tests.support import eventually, signup
 
 SAAS = TargetPolicy(allow_private=False)
@@ -236,7 +236,7 @@ async def test_the_dispatchers_send_refuses_before_connecting(listener: Connecti
         if apprise.Apprise.instantiate(url) is None:
             continue
         with pytest.raises(DeliveryError) as caught:
-            await channel.send(down_message(), {"url": url})
+            await channel.send(down_message(), {"url": url}, KEY)
         assert caught.value.permanent, url
         assert caught.value.message.startswith("refused: "), url
     assert await listener.others_than_canaries() == []
@@ -257,7 +257,7 @@ async def test_the_connect_guard_stops_apprise_itself_at_a_private_address(liste
 async def test_self_hosted_installs_still_reach_local_apprise_services(listener: ConnectionLog) -> None:
     url = f"json://127.0.0.1:{listener.port}/x"
     with pytest.raises(DeliveryError):  # the listener hangs up without answering
-        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url})
+        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url}, KEY)
     assert len(await listener.others_than_canaries()) >= 1
 
 

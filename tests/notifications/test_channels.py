@@ -42,6 +42,10 @@ DOWN_PAYLOAD: dict[str, Any] = {
 }
 
 
+# A delivery's id: the idempotency key every try of it carries.
+KEY = "0b5e7a4c-1d2e-4f60-8a9b-0c1d2e3f4a5b"
+
+
 def down_message() -> AlertMessage:
     return build_message("down", DOWN_PAYLOAD, "https://status.example")
 
@@ -60,11 +64,13 @@ async def test_an_email_alert_has_a_clear_subject_text_and_html_parts_and_a_link
     settings: Settings, smtp_sink: SmtpSink
 ) -> None:
     await EmailChannel(Mailer(settings), smtp_configured=True).send(
-        down_message(), {"to": ["ops@example.com"]}
+        down_message(), {"to": ["ops@example.com"]}, KEY
     )
     (mail,) = await smtp_sink.wait_for(1)
     assert mail["Subject"] == "[DOWN] Checkout API — 503 Service Unavailable"
     assert mail["To"] == "ops@example.com"
+    # The delivery's id at our own host (the test settings' base URL): the same on every try.
+    assert mail["Message-ID"] == f"<{KEY}@testserver>"
     text = mail.get_body(("plain",))
     html = mail.get_body(("html",))
     assert text is not None
@@ -80,7 +86,7 @@ async def test_a_recovery_email_gives_the_downtime(settings: Settings, smtp_sink
     payload = {**DOWN_PAYLOAD, "event": "up", "status": "up", "downtime_seconds": 754.0}
     payload["occurred_at"] = "2026-03-01T12:12:34Z"
     await EmailChannel(Mailer(settings), smtp_configured=True).send(
-        build_message("up", payload, "https://status.example"), {"to": ["ops@example.com"]}
+        build_message("up", payload, "https://status.example"), {"to": ["ops@example.com"]}, "k-2"
     )
     (mail,) = await smtp_sink.wait_for(1)
     assert mail["Subject"] == "[UP] Checkout API — back up after 12 min"
@@ -93,7 +99,7 @@ async def test_email_without_smtp_configured_is_written_to_the_log_and_counts_as
     without_smtp = settings.model_copy(update={"smtp_host": None})
     with caplog.at_level(logging.WARNING, logger="statusping.mail"):
         await EmailChannel(Mailer(without_smtp), smtp_configured=False).send(
-            down_message(), {"to": ["a@example.com"]}
+            down_message(), {"to": ["a@example.com"]}, KEY
         )
     assert "To: a@example.com" in caplog.text
     assert "Checkout API" in caplog.text
@@ -103,12 +109,13 @@ async def test_a_webhook_posts_the_json_payload_signed_with_the_secret(
     client: HttpClient, receiver: Receiver
 ) -> None:
     config = {"url": receiver.url(), "secret": "s3cret-shared-key", "headers": {"X-Team": "ops"}}
-    await WebhookChannel(client).send(down_message(), config)
+    await WebhookChannel(client).send(down_message(), config, KEY)
     (request,) = await receiver.wait_for(1)
     assert request.method == "POST"
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["X-Team"] == "ops"
     assert request.headers["X-StatusPing-Event"] == "down"
+    assert request.headers["Idempotency-Key"] == request.headers["X-StatusPing-Delivery"] == KEY
     expected = "sha256=" + hmac.new(b"s3cret-shared-key", request.body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(request.headers["X-StatusPing-Signature"], expected)
     body = request.json()
@@ -125,7 +132,7 @@ async def test_a_webhook_error_is_permanent_for_a_gone_hook_and_retried_for_serv
 ) -> None:
     receiver.statuses = [status]
     with pytest.raises(DeliveryError) as caught:
-        await WebhookChannel(client).send(down_message(), {"url": receiver.url(), "headers": {}})
+        await WebhookChannel(client).send(down_message(), {"url": receiver.url(), "headers": {}}, KEY)
     assert caught.value.permanent is permanent
     assert f"HTTP {status}" in caught.value.message
 
@@ -135,7 +142,7 @@ async def test_a_webhook_to_a_private_address_is_refused_in_saas_mode_at_connect
     await saas.start()
     try:
         with pytest.raises(DeliveryError) as caught:
-            await WebhookChannel(saas).send(down_message(), {"url": receiver.url(), "headers": {}})
+            await WebhookChannel(saas).send(down_message(), {"url": receiver.url(), "headers": {}}, KEY)
     finally:
         await saas.close()
     assert caught.value.permanent
@@ -145,21 +152,22 @@ async def test_a_webhook_to_a_private_address_is_refused_in_saas_mode_at_connect
 
 async def test_apprise_delivers_through_its_json_service_to_a_real_receiver(receiver: Receiver) -> None:
     url = f"json://127.0.0.1:{receiver.port}/apprise"
-    await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url})
+    await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url}, KEY)
     (request,) = await receiver.wait_for(1)
     assert request.path == "/apprise"
     body = request.json()
     assert body["title"] == "[DOWN] Checkout API — 503 Service Unavailable"
     assert "expected 200-299, got 503" in body["message"]
     assert body["type"] == "failure"
+    assert request.headers["Idempotency-Key"] == KEY  # json:// sends custom headers; we add ours
 
 
 async def test_apprise_gives_up_at_once_on_a_404_and_retries_a_500(receiver: Receiver) -> None:
     url = f"json://127.0.0.1:{receiver.port}/apprise"
     receiver.statuses = [404, 500]
     with pytest.raises(DeliveryError) as gone:
-        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url})
+        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url}, KEY)
     assert gone.value.permanent
     with pytest.raises(DeliveryError) as busy:
-        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url})
+        await AppriseChannel(TargetPolicy(allow_private=True)).send(down_message(), {"url": url}, KEY)
     assert not busy.value.permanent

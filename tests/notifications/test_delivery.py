@@ -145,11 +145,17 @@ async def test_a_delivery_claimed_by_a_dispatcher_that_died_is_sent_after_its_le
         claimed = await OutboxRepository(db).claim_due(
             owner="dead-worker", now=datetime.now(UTC), limit=10, lease=timedelta(seconds=0.3)
         )
-    assert len(claimed) == 1  # ...and then the process died before sending or recording
+    assert len(claimed) == 1  # ...and then the process died before recording how the try ended
     async with running_dispatcher(app):
         (row,) = await eventually(lambda: _rows_with(client, "sent"))
-    assert row["attempts"] == 1
-    assert len(receiver.requests) == 1
+    assert row["attempts"] == 2
+    assert row["maybe_sent_attempts"] == 1  # the dead one's try may have reached the receiver
+    detail = (await client.get(f"/api/v1/notifications/{row['id']}")).json()
+    assert [a["status"] for a in detail["attempt_log"]] == ["unknown", "sent"]
+    assert detail["attempt_log"][0]["duration_ms"] is None
+    assert "may have the message" in detail["attempt_log"][0]["error"]
+    (request,) = receiver.requests
+    assert request.headers["Idempotency-Key"] == row["idempotency_key"] == str(claimed[0].delivery_id)
 
 
 async def test_a_flapping_monitor_sends_the_cap_then_one_summary_counting_what_was_held_back(

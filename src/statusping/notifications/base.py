@@ -18,8 +18,10 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
-    async def send(self, message: AlertMessage, config: dict[str, Any]) -> None:
-        """Deliver or raise ``DeliveryError``."""
+    async def send(self, message: AlertMessage, config: dict[str, Any], key: str) -> None:
+        """Deliver or raise ``DeliveryError``. ``key`` is the delivery's idempotency key: the same on
+        every try of one delivery, so the receiver can tell a repeat (webhook ``Idempotency-Key``,
+        email ``Message-ID``); a channel that has a way to pass it on must."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from statusping.domain.messages import build_message
@@ -21,5 +22,6 @@ class ChannelSenderAdapter:
         self, kind: str, config: dict[str, Any], event: str, payload: dict[str, Any]
     ) -> SendResult:
         message = build_message(event, payload, self.base_url)
-        attempt = await send_now(self.channels, kind, config, message)
+        # A test is one try of its own, never retried: a fresh key.
+        attempt = await send_now(self.channels, kind, config, message, str(uuid.uuid4()))
         return SendResult(attempt.ok, attempt.error, attempt.permanent, attempt.duration_ms)

@@ -8,6 +8,9 @@ import re
 from typing import Any
 
 from apprise.plugins.base import NotifyBase
+from apprise.plugins.custom_form import NotifyForm
+from apprise.plugins.custom_json import NotifyJSON
+from apprise.plugins.custom_xml import NotifyXML
 
 from statusping.domain.messages import AlertMessage
 from statusping.notifications.apprise import hosted
@@ -18,6 +21,12 @@ from statusping.outbound.http import TargetPolicy
 TIMEOUT_SECONDS = 30.0
 # Apprise reports an HTTP failure only in its log, as "... error=404."
 _HTTP_CODE = re.compile(r"error=(\d{3})\b")
+# The plugins that POST to a server of the user's own with headers the URL may add (``+Name=value``):
+# they carry the delivery's idempotency key as a webhook does. Apprise has no general way to pass
+# one to a chat service (docs/alerting.md says so).
+_WITH_HEADERS = (NotifyJSON, NotifyForm, NotifyXML)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DELIVERY_HEADER = "X-StatusPing-Delivery"
 
 
 def _notify(plugin: NotifyBase, message: AlertMessage, policy: TargetPolicy) -> tuple[bool, str, str | None]:
@@ -36,10 +45,12 @@ class AppriseChannel:
     def __init__(self, policy: TargetPolicy) -> None:
         self.policy = policy
 
-    async def send(self, message: AlertMessage, config: dict[str, Any]) -> None:
+    async def send(self, message: AlertMessage, config: dict[str, Any], key: str) -> None:
         plugin = apprise.Apprise.instantiate(config["url"])
         if plugin is None:
             raise DeliveryError("invalid Apprise URL", permanent=True)
+        if isinstance(plugin, _WITH_HEADERS):
+            plugin.headers.update({IDEMPOTENCY_HEADER: key, DELIVERY_HEADER: key})
         if not self.policy.allow_private:
             # Checked again at each send (a URL saved before the rule, or in self-hosted mode),
             # and before anything connects: a refused target costs no time to reveal.

@@ -34,10 +34,16 @@ class EmailChannel:
         self._mailer = mailer
         self._configured = smtp_configured
 
-    async def send(self, message: AlertMessage, config: dict[str, Any]) -> None:
+    async def send(self, message: AlertMessage, config: dict[str, Any], key: str) -> None:
         rendered = render(message)
+        # Message-ID from the delivery's id: a retry is the same message, and mail systems (and
+        # people's filters) drop or thread a second copy by it.
         email = Email(
-            to=tuple(config["to"]), subject=rendered.subject, text=rendered.text, html=rendered.html
+            to=tuple(config["to"]),
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            message_id=key,
         )
         if not self._configured:
             # Without SMTP every email goes to the log (README, PRODUCT.md §3), and that log line is

@@ -59,6 +59,7 @@ def build(claimed: Claimed, settings: Settings) -> Email:
         subject=subject,
         text=_TEMPLATES.get_template(f"{name}.txt").render(context),
         html=_TEMPLATES.get_template(f"{name}.html").render(context),
+        message_id=claimed.idempotency_key,  # the same on a retry: a mail system drops the copy
         headers=(
             ("List-Unsubscribe", f"<{unsubscribe}>"),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),

@@ -15,6 +15,10 @@ from statusping.outbound.http import FetchError, HttpClient, HttpRequest
 TIMEOUT_SECONDS = 10.0
 SIGNATURE_HEADER = "X-StatusPing-Signature"
 EVENT_HEADER = "X-StatusPing-Event"
+# The delivery's id, the same on every try: a receiver that has seen it may drop the request.
+# ``Idempotency-Key`` is the name the IETF draft and most payment APIs use; ours says the same.
+DELIVERY_HEADER = "X-StatusPing-Delivery"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -30,12 +34,14 @@ class WebhookChannel:
         # The engine's client: the same SSRF guard (per connect), timeouts and URL rules as checks.
         self._client = client
 
-    async def send(self, message: AlertMessage, config: dict[str, Any]) -> None:
+    async def send(self, message: AlertMessage, config: dict[str, Any], key: str) -> None:
         body = encode(message)
         headers = {
             **config.get("headers", {}),
             "Content-Type": "application/json",
             EVENT_HEADER: message.event,
+            DELIVERY_HEADER: key,
+            IDEMPOTENCY_HEADER: key,
         }
         if config.get("secret"):
             headers[SIGNATURE_HEADER] = signature(config["secret"], body)

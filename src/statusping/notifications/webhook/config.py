@@ -15,7 +15,7 @@ from statusping.domain.monitors import check_http_url, normalize_headers
 # Set by us on every request; a custom value would break the body or the signature.
 RESERVED_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "upgrade", "content-type",
-     "x-statusping-signature", "x-statusping-event"}
+     "x-statusping-signature", "x-statusping-event", "x-statusping-delivery", "idempotency-key"}
 )  # fmt: skip
 
 

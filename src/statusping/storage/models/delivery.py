@@ -30,9 +30,11 @@ class Delivery(UuidPk, CreatedAt, Base):
         ForeignKey("status_page_subscribers.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
-    attempts: Mapped[int] = mapped_column(default=0)
-    # While pending: when to try next. A claim pushes it past the lease, so a crashed dispatcher's
-    # claim comes due again by itself (the message may go out twice, never zero times).
+    attempts: Mapped[int] = mapped_column(default=0)  # tries started (counted at the claim)
+    # While pending: when to try next. A claim pushes it one short lease ahead and the live owner
+    # keeps renewing it while the send is in flight, so a crashed dispatcher's claim comes due again
+    # within a lease (the message may go out twice, never zero times; its id is the receiver's
+    # idempotency key, and the cut-off try stays in delivery_attempts as "unknown").
     next_attempt_at: Mapped[datetime | None]
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     last_attempt_at: Mapped[datetime | None]

@@ -8,9 +8,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.storage.models.base import Base
 
+# The outcome of one try. ``sending`` is committed before the network call, so a dispatcher that
+# dies mid-send leaves it behind; the next claim of the delivery turns it into ``unknown``: the
+# receiver may have the message (the retry carries the same idempotency key, so it can tell).
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+UNKNOWN = "unknown"
+ATTEMPT_STATUSES = (SENDING, SENT, FAILED, UNKNOWN)
+
 
 class DeliveryAttempt(Base):
-    """Every try of a delivery, kept for the notifications log."""
+    """Every try of a delivery, kept for the notifications log, written before the send."""
 
     __tablename__ = "delivery_attempts"
 
@@ -21,7 +30,9 @@ class DeliveryAttempt(Base):
         ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
     )
     attempted_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default=SENT, server_default=SENT)
     ok: Mapped[bool]
     permanent: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(String(500))
-    duration_ms: Mapped[float]
+    # None until the try ends (and for ever when its sender died mid-send).
+    duration_ms: Mapped[float | None]

@@ -6,12 +6,12 @@ The engine writes here inside its recording transaction; the dispatcher claims a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import (
@@ -24,6 +24,9 @@ from statusping.storage.models import (
     MonitorChannel,
     Subscriber,
 )
+from statusping.storage.models.delivery_attempt import FAILED, SENDING, SENT, UNKNOWN
+
+SENDER_DIED = "the dispatcher stopped during this try: the receiver may have the message"
 
 SUBSCRIBER_KIND = "subscriber"  # the channel kind of a delivery to a status page subscriber
 
@@ -39,7 +42,7 @@ class Claimed:
     """What sending one delivery needs, read in one query."""
 
     delivery_id: uuid.UUID
-    attempts: int
+    attempts: int  # tries so far, this one included
     created_at: datetime
     event_id: uuid.UUID
     event_kind: str
@@ -53,6 +56,13 @@ class Claimed:
     subscriber_email: str | None = None
     # The channel is kept but suspended by the organization's plan (services/plans.py): not sent.
     channel_suspended: bool = False
+    # The ``sending`` attempt row the claim wrote; ``settle`` fills in how it ended.
+    attempt_id: int = 0
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every try of this delivery (event × channel), so a receiver can de-duplicate."""
+        return str(self.delivery_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,29 +140,69 @@ class OutboxRepository:
 
     # Dispatcher side ----------------------------------------------------------------------------
 
-    async def claim_due(self, *, owner: str, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
-        """Lease up to ``limit`` due deliveries to ``owner`` (see Delivery.next_attempt_at).
+    async def claim_due(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        exclude: Collection[uuid.UUID] = (),
+    ) -> list[Claimed]:
+        """Lease up to ``limit`` due deliveries to ``owner`` and record an attempt of each as ``sending``.
+
+        The attempt row commits with the claim, before any network call, so a dispatcher that dies
+        mid-send leaves it behind; claiming such a delivery again marks that row ``unknown`` ("may
+        have been sent"). The lease is short: the owner renews it (``renew``) while a send is in
+        flight, so a dead owner's claim comes due again within one lease.
 
         ``FOR UPDATE SKIP LOCKED`` lets several dispatchers claim side by side on PostgreSQL; on
-        SQLite the transaction holds the write lock already.
+        SQLite the transaction holds the write lock from BEGIN. The UPDATE is a compare-and-set on
+        the due condition all the same. ``exclude``: the owner's own sends in flight (a lease it
+        failed to renew must not make it claim its own delivery twice).
         """
-        ids = list(
-            await self.db.scalars(
-                select(Delivery.id)
-                .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-                .order_by(Delivery.next_attempt_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
+        query = (
+            select(Delivery.id)
+            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
+        if exclude:
+            query = query.where(Delivery.id.not_in(list(exclude)))
+        ids = list(await self.db.scalars(query))
         if not ids:
             return []
         await self.db.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(ids))
-            .values(lease_owner=owner, next_attempt_at=now + lease)
+            update(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id.in_(ids), DeliveryAttempt.status == SENDING)
+            .values(status=UNKNOWN, error=SENDER_DIED)
             .execution_options(synchronize_session=False)
         )
+        claimed_ids = list(
+            await self.db.scalars(
+                update(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.status == "pending", Delivery.next_attempt_at <= now)
+                .values(
+                    lease_owner=owner,
+                    next_attempt_at=now + lease,
+                    attempts=Delivery.attempts + 1,
+                    last_attempt_at=now,
+                )
+                .returning(Delivery.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if not claimed_ids:
+            return []
+        attempts = {
+            delivery_id: DeliveryAttempt(
+                delivery_id=delivery_id, attempted_at=now, status=SENDING, ok=False, permanent=False
+            )
+            for delivery_id in claimed_ids
+        }
+        self.db.add_all(attempts.values())
+        await self.db.flush()
         rows = await self.db.execute(
             select(
                 Delivery.id,
@@ -173,25 +223,51 @@ class OutboxRepository:
             .outerjoin(Channel, Channel.id == Delivery.channel_id)
             .outerjoin(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .outerjoin(Monitor, Monitor.id == AlertEvent.monitor_id)
-            .where(Delivery.id.in_(ids))
+            .where(Delivery.id.in_(claimed_ids))
         )
         return [
             Claimed(
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or {}, r[8], r[9],
                 subscriber_id=r[10], subscriber_email=r[11], channel_suspended=bool(r[12]),
+                attempt_id=attempts[r[0]].id,
             )
             for r in rows
         ]  # fmt: skip
 
-    async def settle(self, delivery_id: uuid.UUID, owner: str, outcome: Outcome) -> bool:
-        """Record one attempt; False if the claim was lost (lease expired and re-claimed, or deleted)."""
+    async def renew(
+        self, owner: str, delivery_ids: Collection[uuid.UUID], *, now: datetime, lease: timedelta
+    ) -> int:
+        """Extend ``owner``'s lease on its sends in flight; returns how many it still holds."""
+        if not delivery_ids:
+            return 0
+        result = await self.db.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(list(delivery_ids)),
+                Delivery.lease_owner == owner,
+                Delivery.status == "pending",
+            )
+            .values(next_attempt_at=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def settle(self, claimed: Claimed, owner: str, outcome: Outcome) -> bool:
+        """Record how the attempt ended; False if the claim was lost meanwhile (its lease ran out
+        and another dispatcher took the delivery, or it was deleted). The attempt row says what
+        happened either way: it is this try's own record."""
+        await self.db.execute(
+            update(DeliveryAttempt)
+            .where(DeliveryAttempt.id == claimed.attempt_id)
+            .values(**_attempt_values(outcome))
+            .execution_options(synchronize_session=False)
+        )
         status = "sent" if outcome.ok else ("pending" if outcome.retry_at else "failed")
         result = await self.db.execute(
             update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.lease_owner == owner)
+            .where(Delivery.id == claimed.delivery_id, Delivery.lease_owner == owner)
             .values(
                 status=status,
-                attempts=Delivery.attempts + 1,
                 last_attempt_at=outcome.attempted_at,
                 last_error=None if outcome.ok else (outcome.error or "failed")[:500],
                 duration_ms=round(outcome.duration_ms, 2),
@@ -201,20 +277,13 @@ class OutboxRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
-            return False
-        self.add_attempt(delivery_id, outcome)
-        return True
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def add_attempt(self, delivery_id: uuid.UUID, outcome: Outcome) -> None:
+        """A try that is over already (a channel test): recorded in one go."""
         self.db.add(
             DeliveryAttempt(
-                delivery_id=delivery_id,
-                attempted_at=outcome.attempted_at,
-                ok=outcome.ok,
-                permanent=outcome.permanent,
-                error=None if outcome.ok else (outcome.error or "failed")[:500],
-                duration_ms=round(outcome.duration_ms, 2),
+                delivery_id=delivery_id, attempted_at=outcome.attempted_at, **_attempt_values(outcome)
             )
         )
 
@@ -223,26 +292,16 @@ class OutboxRepository:
     async def list_for(
         self, org_id: uuid.UUID, *, limit: int, before: datetime | None = None
     ) -> Sequence[Any]:
-        query = (
-            select(Delivery, AlertEvent, Channel.name, Channel.kind)
-            .join(AlertEvent, AlertEvent.id == Delivery.event_id)
-            .join(Channel, Channel.id == Delivery.channel_id)
-            .where(Delivery.organization_id == org_id)
-        )
+        """Rows of (Delivery, AlertEvent, channel name, channel kind, tries that may have been sent)."""
+        query = _logged().where(Delivery.organization_id == org_id)
         if before is not None:
             query = query.where(Delivery.created_at < before)
         query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
         return (await self.db.execute(query)).all()
 
     async def get(self, org_id: uuid.UUID, delivery_id: uuid.UUID) -> Any | None:
-        return (
-            await self.db.execute(
-                select(Delivery, AlertEvent, Channel.name, Channel.kind)
-                .join(AlertEvent, AlertEvent.id == Delivery.event_id)
-                .join(Channel, Channel.id == Delivery.channel_id)
-                .where(Delivery.organization_id == org_id, Delivery.id == delivery_id)
-            )
-        ).first()
+        query = _logged().where(Delivery.organization_id == org_id, Delivery.id == delivery_id)
+        return (await self.db.execute(query)).first()
 
     async def attempts_of(self, delivery_id: uuid.UUID) -> Sequence[DeliveryAttempt]:
         return (
@@ -252,3 +311,28 @@ class OutboxRepository:
                 .order_by(DeliveryAttempt.attempted_at, DeliveryAttempt.id)
             )
         ).all()
+
+
+def _attempt_values(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "status": SENT if outcome.ok else FAILED,
+        "ok": outcome.ok,
+        "permanent": outcome.permanent,
+        "error": None if outcome.ok else (outcome.error or "failed")[:500],
+        "duration_ms": round(outcome.duration_ms, 2),
+    }
+
+
+def _logged() -> Select[tuple[Delivery, AlertEvent, str, str, int]]:
+    """A delivery as the log shows it, with the count of its tries whose sender died mid-send."""
+    maybe_sent = (
+        select(func.count(DeliveryAttempt.id))
+        .where(DeliveryAttempt.delivery_id == Delivery.id, DeliveryAttempt.status == UNKNOWN)
+        .correlate(Delivery)
+        .scalar_subquery()
+    )
+    return (
+        select(Delivery, AlertEvent, Channel.name, Channel.kind, maybe_sent)
+        .join(AlertEvent, AlertEvent.id == Delivery.event_id)
+        .join(Channel, Channel.id == Delivery.channel_id)
+    )

@@ -51,6 +51,8 @@ TYPES: dict[str, tuple[str, str]] = {
     **{key: ("apprise", preset.title) for key, preset in PRESETS.items()},
 }
 STATUS_WORDS = {"sent": "Sent", "failed": "Failed", "pending": "Retrying", "suppressed": "Held back"}
+# A pending delivery with a claim on it is being sent right now (its first try, or a retry).
+SENDING_WORD = "Sending"
 
 
 async def _channel(db: Db, account: Account, channel_id: str) -> Channel:
@@ -89,8 +91,11 @@ def _shown(channel: Channel, kinds: ChannelKinds) -> dict[str, Any]:
 
 def _log_rows(rows: Any, base_url: str) -> list[dict[str, Any]]:
     shown = []
-    for delivery, event, channel_name, channel_kind in rows:
+    for delivery, event, channel_name, channel_kind, maybe_sent in rows:
         subject = build_message(event.kind, event.payload, base_url).subject
+        word = STATUS_WORDS.get(delivery.status, delivery.status.capitalize())
+        if delivery.status == "pending" and delivery.lease_owner is not None:
+            word = SENDING_WORD
         shown.append(
             {
                 "delivery": delivery,
@@ -98,7 +103,9 @@ def _log_rows(rows: Any, base_url: str) -> list[dict[str, Any]]:
                 "event": event,
                 "channel_name": channel_name,
                 "channel_kind": KIND_TITLES.get(channel_kind, channel_kind),
-                "status_word": STATUS_WORDS.get(delivery.status, delivery.status.capitalize()),
+                "status_word": word,
+                # Tries cut off mid-send (a crash, a restart): the receiver may have those too.
+                "maybe_sent": maybe_sent or 0,
             }
         )
     return shown
@@ -138,6 +145,7 @@ async def _page(
     context = {
         "channels": [_shown(c, kinds) for c in channels],
         "log": log,
+        "any_maybe_sent": any(row["maybe_sent"] for row in log),
         "older": older,
         "paging": before is not None,
         "can_write": page_kit.can_write(account),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -36,10 +36,13 @@ class EventRef(BaseModel):
 
 class AttemptOut(BaseModel):
     attempted_at: datetime
+    # sending: in flight now. unknown: its sender stopped mid-send, so the receiver may have it
+    # (the retry carried the same idempotency key). sent / failed: how it ended.
+    status: Literal["sending", "sent", "failed", "unknown"]
     ok: bool
     permanent: bool
     error: str | None
-    duration_ms: float
+    duration_ms: float | None
 
 
 class DeliveryOut(BaseModel):
@@ -52,6 +55,11 @@ class DeliveryOut(BaseModel):
     duration_ms: float | None
     sent_at: datetime | None
     created_at: datetime
+    # The same on every try (webhook Idempotency-Key / X-StatusPing-Delivery, email Message-ID).
+    idempotency_key: str
+    # Tries cut off mid-send by a crash or restart: the receiver may have had this message that
+    # many more times (each with the same idempotency key).
+    maybe_sent_attempts: int
     channel: ChannelRef
     event: EventRef
     attempt_log: list[AttemptOut] | None = None
@@ -71,6 +79,8 @@ class DeliveryOut(BaseModel):
             duration_ms=delivery.duration_ms,
             sent_at=delivery.sent_at,
             created_at=delivery.created_at,
+            idempotency_key=str(delivery.id),
+            maybe_sent_attempts=row[4] or 0,
             channel=ChannelRef(id=str(delivery.channel_id), name=row[2], kind=row[3]),
             event=EventRef(
                 id=str(event.id),
@@ -113,6 +123,7 @@ async def get_notification(
     out.attempt_log = [
         AttemptOut(
             attempted_at=a.attempted_at,
+            status=a.status,
             ok=a.ok,
             permanent=a.permanent,
             error=a.error,
