@@ -190,3 +190,42 @@ async def test_viewers_and_forged_posts_change_nothing(client: httpx.AsyncClient
     assert forged.status_code == 403
     assert (await _page(client))["title"] != "Hacked"
     assert (await _post(client, "nonsense", {})).status_code == 404
+
+
+async def test_custom_css_privacy_and_automatic_incidents_are_edited_in_the_dashboard(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await signup(client, organization="Editor Extras")
+    html = (await client.get("/status-page")).text
+    assert "Style the page with your own CSS on the Business plan" in html
+    assert "Put the page behind a password with the Business plan" in html
+    assert 'name="show_automatic_incidents" class="mt-0.5 size-4" checked' in html
+
+    # The automatic-incident switches work on every plan: unticked boxes turn them off.
+    assert (await _post(client, "automatic", {"notify_automatic_incidents": "on"})).status_code == 303
+    page = await _page(client)
+    assert (page["show_automatic_incidents"], page["notify_automatic_incidents"]) == (False, True)
+
+    await _plan(app, client, "business")
+    hostile = await _post(client, "css", {"custom_css": "@import url(https://evil.example/x.css);"})
+    assert hostile.status_code == 422
+    error = _field_error(hostile.text, "custom_css")
+    assert error is not None
+    assert "@import" in error
+    assert "evil.example" in hostile.text  # the text stays in the box to be fixed
+    assert (await _page(client))["custom_css"] is None
+    assert (await _post(client, "css", {"custom_css": "h1 { letter-spacing: .02em }"})).status_code == 303
+    assert (await _page(client))["custom_css"] == "h1 { letter-spacing: .02em }"
+
+    short = await _post(client, "privacy", {"private": "on", "password": "short"})
+    assert short.status_code == 422
+    assert _field_error(short.text, "password")
+    assert (await _page(client))["private"] is False
+    made = await _post(client, "privacy", {"private": "on", "password": "open sesame 42"})
+    assert made.status_code == 303
+    assert (await _page(client))["private"] is True
+    html = (await client.get("/status-page")).text
+    assert "Visitors need the password" in html
+    assert "open sesame" not in html
+    assert (await _post(client, "privacy", {"private": "off"})).status_code == 303
+    assert (await _page(client))["private"] is False

@@ -247,3 +247,55 @@ async def test_posted_incidents_reach_the_subscribers_of_their_components(
             assert closed["Subject"] == "[Posting Co] Resolved: Payments fail"
             assert closed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert len([m for m in smtp_sink.messages if m["To"] == blog_only]) == 1  # its confirmation only
+
+
+async def test_automatic_incidents_can_be_kept_off_the_page_and_out_of_subscribers_mail(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink, target: SwitchableTarget
+) -> None:
+    await signup(client, organization="Quiet Co")
+    slug = await _page(client)
+    (page,) = (await client.get("/api/v1/status-pages")).json()
+    down_port = free_port()
+    api = await _monitor(client, "API", target.port)
+    reader = unique_email("reader")
+    switched = await client.patch(
+        f"/api/v1/status-pages/{page['id']}",
+        json={"show_automatic_incidents": False, "notify_automatic_incidents": False},
+    )
+    assert switched.status_code == 200, switched.text
+
+    async with running_dispatcher(app):
+        assert (await client.post(f"/s/{slug}/subscribe", json={"email": reader})).status_code == 202
+        (confirmation,) = await _mails_to(smtp_sink, reader, 1)
+        assert (await client.get(_link(confirmation, "subscribe/confirm"))).status_code == 200
+
+        await _break(client, api, down_port)
+        # The component still turns red; no incident is listed anywhere public.
+        summary = (await client.get(f"/s/{slug}/api/v2/summary.json")).json()
+        assert summary["components"][0]["status"] == "major_outage"
+        assert summary["incidents"] == []
+        assert (await client.get(f"/s/{slug}/api/v2/incidents.json")).json()["incidents"] == []
+        assert "API is unavailable" not in (await client.get(f"/s/{slug}")).text
+        assert "API is unavailable" not in (await client.get(f"/s/{slug}/feed.atom")).text
+
+        # A posted incident still reaches the subscriber; the outage never did.
+        posted = await client.post(
+            f"/api/v1/status-pages/{page['id']}/incidents",
+            json={"title": "API errors", "status": "identified", "impact": "major",
+                  "message": "A bad deploy.", "monitor_ids": [api]},
+        )  # fmt: skip
+        assert posted.status_code == 201, posted.text
+        (_, notice) = await _mails_to(smtp_sink, reader, 2)
+        assert notice["Subject"] == "[Quiet Co] API errors"
+
+        # Switched back on: the running outage shows again and the recovery is mailed.
+        again = await client.patch(
+            f"/api/v1/status-pages/{page['id']}",
+            json={"show_automatic_incidents": True, "notify_automatic_incidents": True},
+        )
+        assert again.status_code == 200
+        assert "API is unavailable" in (await client.get(f"/s/{slug}")).text
+        await _recover(client, api, target)
+        (*_, recovered) = await _mails_to(smtp_sink, reader, 3)
+        assert recovered["Subject"] == "[Quiet Co] Resolved: API is available again"
+    assert len([m for m in smtp_sink.messages if m["To"] == reader]) == 3

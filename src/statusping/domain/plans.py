@@ -30,6 +30,8 @@ class Plan:
     maintenance_windows: bool
     branding: bool = False  # logo, brand colour, hiding "Powered by"
     custom_domain: bool = False
+    custom_css: bool = False  # the status page's own stylesheet (domain/custom_css.py)
+    private_pages: bool = False  # a status page behind a password
 
 
 PLANS: dict[PlanKey, Plan] = {
@@ -77,6 +79,8 @@ PLANS: dict[PlanKey, Plan] = {
         maintenance_windows=True,
         branding=True,
         custom_domain=True,
+        custom_css=True,
+        private_pages=True,
     ),
 }
 

@@ -235,7 +235,11 @@ async def history(
     found: list[PostedIncident | IncidentView] = [
         p.showing(names) for p in await StatusIncidentRepository(db).created_between(page.id, start, end)
     ]
-    automatic = await StatusPageRepository(db).incidents([r.monitor_id for r in rows], start, end)
+    automatic = (
+        await StatusPageRepository(db).incidents([r.monitor_id for r in rows], start, end)
+        if page.show_automatic_incidents
+        else []
+    )
     found += [
         IncidentView(str(i.id), str(i.monitor_id), names[str(i.monitor_id)], i.started_at, i.confirmed_at,
                      i.resolved_at)

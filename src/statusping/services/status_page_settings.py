@@ -10,6 +10,16 @@
 - **Custom domain** (plans with ``custom_domain``: business): a host name that is neither ours nor
   another page's (409). Setting it issues a token; the page serves on that domain once a TXT
   record ``_statusping.<domain>`` holding the token is found (``verify_domain``).
+- **Custom CSS** (plans with ``custom_css``: business): checked by ``domain/custom_css.py`` (422
+  naming what is refused), served as ``/s/{slug}/custom.css``; after a downgrade it stays stored but
+  is no longer served.
+- **Private page** (plans with ``private_pages``: business): ``password`` (8–200 characters) makes
+  the page private, stored as an argon2 hash; ``private: false`` makes it public again and forgets
+  the password. After a downgrade a private page stays private (failing closed: what its owner
+  chose to hide is never published by a billing event); making it public is always allowed.
+- **Automatic incidents**: ``show_automatic_incidents`` and ``notify_automatic_incidents`` (every
+  plan, both on by default): whether outages of the page's components appear on the page as
+  incidents, and whether its subscribers hear of them.
 """
 
 from __future__ import annotations
@@ -26,15 +36,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain import branding
+from statusping.domain.custom_css import clean_css
 from statusping.domain.errors import Conflict, Forbidden, InvalidInput
 from statusping.domain.plans import PLANS, Plan
+from statusping.security import hash_password
 from statusping.services import status_pages
 from statusping.services.monitors import Policy
 from statusping.storage.models import Organization, StatusPage
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.storage.repositories.status_page_settings import StatusPageSettingsRepository
 
-FIELDS = ("slug", "logo_url", "brand_color", "show_powered_by", "custom_domain")
+FIELDS = (
+    "slug", "logo_url", "brand_color", "show_powered_by", "custom_domain", "custom_css", "private",
+    "password", "show_automatic_incidents", "notify_automatic_incidents",
+)  # fmt: skip
+PASSWORD_MIN, PASSWORD_MAX = 8, 200
 DNS_TIMEOUT_SECONDS = 5.0
 
 
@@ -52,6 +68,14 @@ def can_brand(plan: Plan | None) -> bool:
 
 def can_use_domain(plan: Plan | None) -> bool:
     return plan is None or plan.custom_domain
+
+
+def can_use_css(plan: Plan | None) -> bool:
+    return plan is None or plan.custom_css
+
+
+def can_be_private(plan: Plan | None) -> bool:
+    return plan is None or plan.private_pages
 
 
 async def update(
@@ -92,6 +116,18 @@ async def update(
         if domain is not None and plan is not None and not plan.custom_domain:
             raise _refuse(plan, "A custom domain", "custom_domain")
         await _change_domain(repo, page, domain)
+    if "custom_css" in fields:
+        css = clean_css(fields["custom_css"])
+        if css is not None and not can_use_css(plan):
+            assert plan is not None
+            raise _refuse(plan, "Custom CSS on the status page", "custom_css")
+        page.custom_css = css
+    await _change_privacy(page, fields, plan)
+    for name in ("show_automatic_incidents", "notify_automatic_incidents"):
+        if name in fields:
+            if not isinstance(fields[name], bool):
+                raise InvalidInput(f"{name} must be true or false", field=name)
+            setattr(page, name, fields[name])
     page.updated_at = now
     try:
         async with db.begin_nested():
@@ -100,6 +136,34 @@ async def update(
         # Lost a race with another page taking the same slug or domain at this moment.
         raise Conflict("that slug or domain was just taken by another status page") from None
     return page
+
+
+async def _change_privacy(page: StatusPage, fields: dict[str, Any], plan: Plan | None) -> None:
+    private = fields.get("private")
+    password = fields.get("password")
+    if private is not None and not isinstance(private, bool):
+        raise InvalidInput("private must be true or false", field="private")
+    if password is not None and (not isinstance(password, str) or password == ""):
+        password = None
+    if private is False:
+        if password:
+            raise InvalidInput("a public page has no password: leave password out", field="password")
+        page.password_hash = None
+        return
+    if password is None:
+        if private and page.password_hash is None:
+            raise InvalidInput("set a password to make the page private", field="password")
+        if not private:
+            return
+    if not can_be_private(plan):
+        assert plan is not None
+        raise _refuse(plan, "A private status page", "private_pages")
+    if password is not None:
+        if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+            raise InvalidInput(
+                f"password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters", field="password"
+            )
+        page.password_hash = await hash_password(password)
 
 
 def _conflict(detail: str, field: str) -> Conflict:
@@ -137,12 +201,19 @@ class Branding:
 
     logo_url: str | None
     brand_color: str | None
+    custom_css: bool = False  # the page links /s/{slug}/custom.css
 
 
 def public_branding(page: StatusPage, plan: Plan | None) -> Branding:
+    css = bool(page.custom_css) and can_use_css(plan)
     if not can_brand(plan):
-        return Branding(None, None)
-    return Branding(page.logo_url, page.brand_color)
+        return Branding(None, None, css)
+    return Branding(page.logo_url, page.brand_color, css)
+
+
+def public_css(page: StatusPage, plan: Plan | None) -> str | None:
+    """The custom CSS the page serves under its plan (None: none)."""
+    return page.custom_css if page.custom_css and can_use_css(plan) else None
 
 
 # Custom domains ------------------------------------------------------------------------------

@@ -132,6 +132,7 @@ class PageView:
     # Branding the plan allows (set by the caller: services/status_page_settings.py:public_branding).
     logo_url: str | None = None
     brand_color: str | None = None
+    custom_css: bool = False  # the page links its own stylesheet, /s/{slug}/custom.css (business)
 
     @property
     def indicator(self) -> str:
@@ -224,7 +225,7 @@ async def view(
         IncidentView(str(i.id), str(i.monitor_id), shown[str(i.monitor_id)].name, i.started_at,
                      i.confirmed_at, i.resolved_at)
         for i in incidents
-        if str(i.monitor_id) in shown
+        if str(i.monitor_id) in shown and page.show_automatic_incidents
     ]  # fmt: skip
     edited = page.updated_at or page.created_at
     return PageView(

@@ -206,7 +206,9 @@ async def notify_outages(db: AsyncSession, changes: Sequence[OutageChange], now:
     """Tell the subscribers of every page showing these monitors (the recorder's transaction)."""
     if not changes:
         return
-    shown = await SubscriberRepository(db).pages_showing(sorted({c.monitor_id for c in changes}))
+    shown = await SubscriberRepository(db).pages_showing(
+        sorted({c.monitor_id for c in changes}), automatic=True
+    )
     for change in changes:
         for page, monitor_id, name in shown:
             if monitor_id == change.monitor_id:

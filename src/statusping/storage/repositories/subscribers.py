@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import and_, delete, exists, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import (
@@ -56,15 +56,17 @@ class SubscriberRepository:
         return [(r[0], r[1]) for r in rows]
 
     async def pages_showing(
-        self, monitor_ids: Sequence[uuid.UUID]
+        self, monitor_ids: Sequence[uuid.UUID], *, automatic: bool
     ) -> list[tuple[StatusPage, uuid.UUID, str]]:
         """(page, monitor, the name the page shows it under) for each public monitor a page shows:
         chosen as a component, or, on a page with no chosen components, every public monitor of its
-        organization. Pages without confirmed subscribers are left out."""
+        organization. Pages without confirmed subscribers are left out, and, for ``automatic``
+        notices (outages), pages that do not notify of automatic incidents."""
         if not monitor_ids:
             return []
-        has_subscribers = exists().where(
-            Subscriber.status_page_id == StatusPage.id, Subscriber.confirmed_at.is_not(None)
+        has_subscribers = and_(
+            exists().where(Subscriber.status_page_id == StatusPage.id, Subscriber.confirmed_at.is_not(None)),
+            StatusPage.notify_automatic_incidents.is_(True) if automatic else true(),
         )
         chosen = (
             select(

@@ -1,9 +1,10 @@
 """``/status-page``: manage the organization's status page from the dashboard.
 
-Four plain POST forms with the CSRF field, each working without JavaScript: the page's details
+Plain POST forms with the CSRF field, each working without JavaScript: the page's details
 (title, description, slug), its components (checkboxes over the organization's monitors with a
-display name, a group and an order number), branding (pro and business) and a custom domain
-(business) with its verification. 303 back to the page on success; the page again with 422 and
+display name, a group and an order number), branding (pro and business), the automatic-incident
+switches, custom CSS and a password (business), and a custom domain (business) with its
+verification. 303 back to the page on success; the page again with 422 and
 the error beside its field on failure, nothing saved. The rules are the API's
 (``services/status_page_settings.py``).
 """
@@ -35,12 +36,19 @@ SAVED = {
     "branding": "Branding saved.",
     "domain": "Custom domain saved. Add the TXT record below, then verify.",
     "verified": "Domain verified: it now serves your status page.",
+    "automatic": "Automatic incident settings saved.",
+    "css": "Custom CSS saved.",
+    "privacy": "Privacy saved.",
 }
 FORMS = {
     "details": ("title", "description", "slug"),
     "branding": ("logo_url", "brand_color", "show_powered_by"),
     "domain": ("custom_domain",),
+    "automatic": ("show_automatic_incidents", "notify_automatic_incidents"),
+    "css": ("custom_css",),
+    "privacy": ("private", "password"),
 }
+CHECKBOXES = ("show_powered_by", "show_automatic_incidents", "notify_automatic_incidents")
 
 
 async def _page(db: Db, account: Account) -> StatusPage:
@@ -70,6 +78,9 @@ async def _show(
         "brand_color": page.brand_color or "",
         "show_powered_by": page.show_powered_by,
         "custom_domain": page.custom_domain or "",
+        "custom_css": page.custom_css or "",
+        "show_automatic_incidents": page.show_automatic_incidents,
+        "notify_automatic_incidents": page.notify_automatic_incidents,
     }
     context = {
         "page": page,
@@ -80,6 +91,8 @@ async def _show(
         "can_write": page_kit.can_write(account),
         "can_brand": service.can_brand(plan),
         "can_use_domain": service.can_use_domain(plan),
+        "can_use_css": service.can_use_css(plan),
+        "can_be_private": service.can_be_private(plan),
         "plan": plan,
         "txt_name": verification_name(page.custom_domain) if page.custom_domain else None,
         "public_url": f"/s/{page.slug}",
@@ -100,10 +113,18 @@ async def status_page_admin(
 
 
 def _form_fields(form: str, fields: page_kit.Fields) -> dict[str, Any]:
-    found: dict[str, Any] = {name: fields.text(name) for name in FORMS[form] if name != "show_powered_by"}
-    if form == "branding":
-        found["show_powered_by"] = fields.form.get("show_powered_by") == "on"
-        fields.values["show_powered_by"] = found["show_powered_by"]
+    if form == "privacy":
+        # The button pressed says which: "on" sets (or changes) the password, "off" makes it public.
+        private = fields.form.get("private") != "off"
+        password = str(fields.form.get("password") or "")
+        return {"private": private, "password": password} if private else {"private": False}
+    if form == "css":
+        return {"custom_css": fields.text("custom_css", strip=False)}
+    found: dict[str, Any] = {name: fields.text(name) for name in FORMS[form] if name not in CHECKBOXES}
+    for name in CHECKBOXES:
+        if name in FORMS[form]:
+            found[name] = fields.form.get(name) == "on"
+            fields.values[name] = found[name]
     if form == "details" and "description" in found:
         found["description"] = found["description"] or None
     return found

@@ -46,7 +46,9 @@ async def _view(db: AsyncSession, slug: str, settings: SettingsDep) -> PageView 
         now=now(),
     )  # fmt: skip
     shown = public_branding(page, plan)
-    return dataclasses.replace(view, logo_url=shown.logo_url, brand_color=shown.brand_color)
+    return dataclasses.replace(
+        view, logo_url=shown.logo_url, brand_color=shown.brand_color, custom_css=shown.custom_css
+    )
 
 
 def page_url(settings: SettingsDep, slug: str) -> str:

@@ -1,6 +1,7 @@
 """Status page management API (PRODUCT.md §4): title, description, the components shown, the
-slug, branding (``logo_url``, ``brand_color``, ``show_powered_by``: pro and business) and a custom
-domain (business) with its DNS verification. The rules are in ``services/status_page_settings.py``.
+slug, branding (``logo_url``, ``brand_color``, ``show_powered_by``: pro and business), a custom
+domain (business) with its DNS verification, custom CSS and a password (business), and the two
+automatic-incident switches. The rules are in ``services/status_page_settings.py``.
 Communication incidents are ``status_incidents.py``.
 """
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.config import Settings
 from statusping.domain.branding import verification_name
+from statusping.domain.custom_css import MAX_LENGTH as CSS_MAX_LENGTH
 from statusping.domain.errors import NotFound
 from statusping.services import status_page_settings
 from statusping.services import status_pages as service
@@ -58,6 +60,28 @@ class StatusPageUpdate(Input):
     custom_domain: str | None = Field(
         default=None, max_length=300, description="Business plan; null removes it; verify it after setting"
     )
+    custom_css: str | None = Field(
+        default=None,
+        max_length=2 * CSS_MAX_LENGTH,
+        description=f"Business plan; at most {CSS_MAX_LENGTH:,} characters; served as "
+        "/s/{slug}/custom.css; no @import, no url() but inline data: images, no </style>, no "
+        "expression() or javascript:",
+    )
+    private: bool | None = Field(
+        default=None,
+        description="Business plan; true needs a password (given now or before); false forgets it",
+    )
+    password: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Business plan; 8–200 characters; makes the page private; never shown again",
+    )
+    show_automatic_incidents: bool | None = Field(
+        default=None, description="show outages of the page's components as incidents (default true)"
+    )
+    notify_automatic_incidents: bool | None = Field(
+        default=None, description="tell subscribers of those outages (default true)"
+    )
 
 
 class ComponentOut(BaseModel):
@@ -86,6 +110,10 @@ class StatusPageOut(BaseModel):
     custom_domain: str | None
     domain_verified: bool
     domain_verification: DomainVerification | None = Field(description="null without a custom domain")
+    custom_css: str | None
+    private: bool = Field(description="visitors need the page's password")
+    show_automatic_incidents: bool
+    notify_automatic_incidents: bool
     components: list[ComponentOut]
     created_at: datetime
     updated_at: datetime
@@ -107,6 +135,10 @@ async def _out(db: Db, page: StatusPage, base_url: str) -> StatusPageOut:
         domain_verification=DomainVerification(name=verification_name(page.custom_domain),
                                                value=page.domain_token)
         if page.custom_domain and page.domain_token else None,
+        custom_css=page.custom_css,
+        private=page.password_hash is not None,
+        show_automatic_incidents=page.show_automatic_incidents,
+        notify_automatic_incidents=page.notify_automatic_incidents,
         components=[ComponentOut(monitor_id=str(r.monitor_id), name=r.name, display_name=r.display_name,
                                  group=r.group,
                                  position=r.position) for r in rows],
