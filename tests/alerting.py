@@ -40,6 +40,7 @@ class Receiver:
 
     requests: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)  # answers to give, in order; then 200
+    answer_after: float = 0.0  # seconds to keep each request waiting (a slow receiver)
     port: int = 0
     _runner: web.AppRunner | None = None
 
@@ -50,6 +51,8 @@ class Receiver:
         body = await request.read()
         self.requests.append(Received(request.method, request.path, dict(request.headers), body))
         status = self.statuses.pop(0) if self.statuses else 200
+        if self.answer_after:
+            await asyncio.sleep(self.answer_after)
         return web.Response(status=status, text="ok" if status < 400 else "nope")
 
     async def start(self) -> None:

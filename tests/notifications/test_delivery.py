@@ -156,6 +156,10 @@ async def test_a_delivery_claimed_by_a_dispatcher_that_died_is_sent_after_its_le
     assert "may have the message" in detail["attempt_log"][0]["error"]
     (request,) = receiver.requests
     assert request.headers["Idempotency-Key"] == row["idempotency_key"] == str(claimed[0].delivery_id)
+    page = (await client.get("/alerting")).text
+    assert 'data-maybe-sent="1"' in page
+    assert "May have arrived twice" in page  # sent, and the dead one's try may have arrived too
+    assert "Idempotency-Key" in page  # the note says how a receiver drops the repeat
 
 
 async def test_a_flapping_monitor_sends_the_cap_then_one_summary_counting_what_was_held_back(
