@@ -22,6 +22,7 @@ from statusping.notifications.dispatcher import Dispatcher
 from statusping.notifications.registry import Registry, build_channels
 from statusping.notifications.sender import ChannelSenderAdapter
 from statusping.outbound.http import HttpClient
+from statusping.outbound.stripe_billing import billing_gateway
 from statusping.storage.db import create_engine, create_sessionmaker
 from statusping.storage.migrate import upgrade
 from statusping.supervisor import Supervisor
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
         channels = build_channels(app.state.mailer, http_client, smtp_configured=settings.smtp_configured)
         app.state.channel_sender = ChannelSenderAdapter(channels, settings.base_url)
         app.state.channel_kinds = Registry()
+        # Stripe, when billing is on (saas with the four STATUSPING_STRIPE_* values); else None.
+        app.state.billing = billing_gateway(settings)
         # Every background loop of this process runs under it; /api/health reads it.
         app.state.supervisor = supervisor = Supervisor()
         background: list[tuple[BackgroundLoop, asyncio.Task[None]]] = []
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True, engine
                 service.stop()
                 await task
             await http_client.close()
+            if app.state.billing is not None:
+                await app.state.billing.close()
             await db_engine.dispose()
 
     app = FastAPI(

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = Field(default=None, repr=False)
     stripe_price_pro: str | None = None
     stripe_price_business: str | None = None
+    # Where the Stripe client sends its API calls. Unset: Stripe itself. For tests (a local stand-in
+    # for Stripe's API) and egress proxies only; webhooks are verified with the secret either way.
+    stripe_api_base: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +99,18 @@ class Settings(BaseSettings):
     @property
     def smtp_configured(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def billing_enabled(self) -> bool:
+        """Stripe billing runs in saas mode with all four ``STATUSPING_STRIPE_*`` values set."""
+        return self.mode is Mode.SAAS and all(
+            (
+                self.stripe_secret_key,
+                self.stripe_webhook_secret,
+                self.stripe_price_pro,
+                self.stripe_price_business,
+            )
+        )
 
     @cached_property
     def resolved_secret_key(self) -> str:

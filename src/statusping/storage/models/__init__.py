@@ -4,6 +4,8 @@ from statusping.storage.models.alert_event import AlertEvent
 from statusping.storage.models.api_key import ApiKey
 from statusping.storage.models.auth_failure import AuthFailure
 from statusping.storage.models.base import Base
+from statusping.storage.models.billing_account import BillingAccount
+from statusping.storage.models.billing_event import BillingEvent
 from statusping.storage.models.channel import Channel
 from statusping.storage.models.check_result import CheckResult
 from statusping.storage.models.delivery import Delivery
@@ -32,6 +34,8 @@ __all__ = [
     "ApiKey",
     "AuthFailure",
     "Base",
+    "BillingAccount",
+    "BillingEvent",
     "Channel",
     "CheckResult",
     "DailyRollup",

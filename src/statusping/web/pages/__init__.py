@@ -3,6 +3,7 @@ from fastapi import APIRouter
 from statusping.web.pages import (
     api_keys,
     auth,
+    billing,
     channels,
     dashboard,
     incidents,
@@ -25,6 +26,7 @@ router.include_router(channels.router)
 router.include_router(maintenance.router)
 router.include_router(incidents.router)
 router.include_router(settings.router)
+router.include_router(billing.router)
 router.include_router(api_keys.router)
 router.include_router(status_page_admin.router)
 router.include_router(status_incidents.router)

@@ -20,7 +20,7 @@ from statusping.storage.repositories.channels import ChannelRepository
 from statusping.storage.repositories.monitors import MonitorRepository
 from statusping.web.cookies import set_session_cookies
 from statusping.web.deps import Db, OptionalAccount, SettingsDep, client_of, now, require_writer
-from statusping.web.pages import page_kit
+from statusping.web.pages import billing, page_kit
 from statusping.web.pages.maintenance import time_zones
 from statusping.web.policy import policy_of
 from statusping.web.rendering import render
@@ -49,6 +49,7 @@ async def _context(db: Db, settings: Settings, account: Account, request: Reques
     theme = request.cookies.get(THEME_COOKIE)
     return {
         "usage": await _usage(db, settings, account),
+        "billing": await billing.section(request, db, account),
         "zones": time_zones(),
         "role": account.membership.role,
         "can_write": page_kit.can_write(account),

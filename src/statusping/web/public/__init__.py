@@ -9,6 +9,7 @@ from statusping.web.public import (
     metrics,
     ping,
     status_pages,
+    stripe_webhook,
     subscribe,
 )
 
@@ -22,3 +23,4 @@ router.include_router(subscribe.router)
 router.include_router(branding.router)
 router.include_router(domains.router)
 router.include_router(metrics.router)
+router.include_router(stripe_webhook.router)

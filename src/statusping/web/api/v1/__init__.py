@@ -4,6 +4,7 @@ from statusping.web.api.v1 import (
     alerting,
     api_keys,
     auth,
+    billing,
     maintenances,
     me,
     monitor_views,
@@ -24,3 +25,4 @@ router.include_router(alerting.router)
 router.include_router(status_pages.router)
 router.include_router(status_incidents.router)
 router.include_router(api_keys.router)
+router.include_router(billing.router)

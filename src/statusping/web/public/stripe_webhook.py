@@ -1,0 +1,31 @@
+"""``POST /billing/stripe-webhook``: Stripe's events, verified with the signing secret.
+
+Answers JSON whatever happens: 400 for a missing or forged signature (nothing changes), 200 for
+every verified event, including a replay (processed once, by event id) and types billing ignores,
+so Stripe stops retrying them. 404 while billing is off.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from statusping.domain.errors import StatusPingError
+from statusping.services import billing as service
+from statusping.web.billing import BILLING_OFF, billing_of
+from statusping.web.deps import Db, now
+
+router = APIRouter()
+
+
+@router.post("/billing/stripe-webhook")
+async def stripe_webhook(request: Request, db: Db) -> JSONResponse:
+    gateway = billing_of(request)
+    if gateway is None:
+        return JSONResponse({"detail": BILLING_OFF}, status_code=404)
+    try:
+        event = gateway.verify(await request.body(), request.headers.get("stripe-signature"))
+    except StatusPingError as exc:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    outcome = await service.handle_event(db, event, now=now())
+    return JSONResponse({"received": True, "id": event.id, "outcome": outcome})
