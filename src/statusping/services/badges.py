@@ -1,7 +1,9 @@
 """What a public monitor's badges say: its status, its uptime over a window, its response time.
 
 Only a public monitor has badges; a private or unknown one is None (the route answers 404 alike,
-so a badge URL never tells whether a private monitor exists).
+so a badge URL never tells whether a private monitor exists). So is a monitor of an organization
+whose status page is private (behind a password): an image embedded elsewhere carries no cookie,
+and a badge must not publish what the page hides.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.maintenance import active_for
@@ -18,7 +20,7 @@ from statusping.domain.uptime import Window, uptime, window_allowed
 from statusping.services.maintenances import windows_by_org
 from statusping.services.monitors import Policy
 from statusping.services.statistics import exposure
-from statusping.storage.models import Monitor, Organization
+from statusping.storage.models import Monitor, Organization, StatusPage
 from statusping.storage.repositories.history import HistoryRepository
 
 BADGE_WINDOWS = (Window.DAY, Window.WEEK, Window.MONTH, Window.QUARTER)
@@ -39,7 +41,14 @@ async def public_monitor(db: AsyncSession, monitor_id: str) -> PublicMonitor | N
         await db.execute(
             select(Monitor, Organization)
             .join(Organization, Organization.id == Monitor.organization_id)
-            .where(Monitor.id == key, Monitor.public.is_(True))
+            .where(
+                Monitor.id == key,
+                Monitor.public.is_(True),
+                ~exists().where(
+                    StatusPage.organization_id == Monitor.organization_id,
+                    StatusPage.password_hash.is_not(None),
+                ),
+            )
         )
     ).first()
     return PublicMonitor(row[0], row[1]) if row else None

@@ -133,6 +133,8 @@ class PageView:
     logo_url: str | None = None
     brand_color: str | None = None
     custom_css: bool = False  # the page links its own stylesheet, /s/{slug}/custom.css (business)
+    # A private page's password fingerprint (services/page_access.py:gate_of); None: public.
+    gate: str | None = None
 
     @property
     def indicator(self) -> str:

@@ -9,6 +9,7 @@ incident as the same entry changed, not as a new one.
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,11 +22,13 @@ from markupsafe import escape
 from statusping.domain.errors import NotFound
 from statusping.domain.plans import PlanKey
 from statusping.domain.status_incidents import PostedIncident
+from statusping.services import page_access
 from statusping.services import status_pages as service
 from statusping.services.status_pages import IncidentView, PageView
 from statusping.web.deps import Db, SettingsDep, now
 from statusping.web.markdown import render_markdown
 from statusping.web.policy import policy_of
+from statusping.web.public.access import check_page, private_headers
 from statusping.web.public.status_page_json import history_url, iso
 from statusping.web.public.status_pages import NOT_FOUND, cached, page_url
 
@@ -45,19 +48,30 @@ class Entry:
     html: str
 
 
-async def _view(db: Db, slug: str, settings: SettingsDep) -> PageView:
+async def _view(db: Db, slug: str, settings: SettingsDep, request: Request) -> PageView | Response:
+    """The page's view, or the 403 a private page answers without its cookie (a feed reader has
+    none: a private page has no public feed)."""
     found = await service.by_slug(db, slug)
     if found is None:
         raise NotFound(NOT_FOUND)
     page, org = found
+    refused = check_page(request, page, html=False)
+    if refused is not None:
+        return refused
     policy = policy_of(settings)
     plan = policy.plan_of(org)
-    return await service.view(
+    view = await service.view(
         db, page, org,
         history_days=policy.history_days(org),
         powered_by=page.show_powered_by or (plan is not None and plan.key is PlanKey.FREE),
         now=now(),
     )  # fmt: skip
+    return dataclasses.replace(view, gate=page_access.gate_of(page))
+
+
+def _feed(request: Request, view: PageView, body: bytes, media_type: str) -> Response:
+    response = cached(request, body, media_type)
+    return private_headers(response) if view.gate else response
 
 
 def _time(moment: datetime) -> str:
@@ -166,11 +180,19 @@ def rss(view: PageView, url: str) -> bytes:
 
 @router.get("/s/{slug}/feed.atom")
 async def atom_feed(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
-    view = await _view(db, slug, settings)
-    return cached(request, atom(view, page_url(settings, view.slug)), "application/atom+xml; charset=utf-8")
+    view = await _view(db, slug, settings, request)
+    if isinstance(view, Response):
+        return view
+    return _feed(
+        request, view, atom(view, page_url(settings, view.slug)), "application/atom+xml; charset=utf-8"
+    )
 
 
 @router.get("/s/{slug}/feed.rss")
 async def rss_feed(slug: str, request: Request, db: Db, settings: SettingsDep) -> Response:
-    view = await _view(db, slug, settings)
-    return cached(request, rss(view, page_url(settings, view.slug)), "application/rss+xml; charset=utf-8")
+    view = await _view(db, slug, settings, request)
+    if isinstance(view, Response):
+        return view
+    return _feed(
+        request, view, rss(view, page_url(settings, view.slug)), "application/rss+xml; charset=utf-8"
+    )

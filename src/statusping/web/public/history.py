@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from statusping.domain.errors import NotFound
 from statusping.services import status_incidents, status_pages
 from statusping.web.deps import Db, SettingsDep, now
+from statusping.web.public.access import check_page, private_headers
 from statusping.web.public.status_pages import NOT_FOUND, cached, page_url
 
 router = APIRouter()
@@ -27,9 +28,13 @@ async def history_page(
     if found is None:
         raise NotFound(NOT_FOUND)
     page, org = found
+    refused = check_page(request, page, html=True)
+    if refused is not None:
+        return refused
     at = now()
     shown = await status_incidents.history(db, page, org, status_incidents.month_of(month, at), at)
     html = request.app.state.templates.env.get_template("status_history.html").render(
         page=page, history=shown, page_url=page_url(settings, page.slug)
     )
-    return cached(request, html.encode(), "text/html; charset=utf-8")
+    response = cached(request, html.encode(), "text/html; charset=utf-8")
+    return private_headers(response) if page.password_hash else response

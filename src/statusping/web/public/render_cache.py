@@ -47,12 +47,27 @@ class Unavailable(StatusPingError):
 
 
 @dataclass(frozen=True, slots=True)
+class Gate:
+    """A private page's lock, kept with each of its renders: who may have the bytes is decided on
+    every request (web/public/access.py), never by the cache. ``key`` is the fingerprint of the
+    password the visitor's cookie must be signed for (services/page_access.py)."""
+
+    page_id: str
+    key: str
+    slug: str
+    title: str
+    brand_color: bool = False
+    custom_css: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     body: bytes
     media_type: str
     headers: dict[str, str] = field(default_factory=dict)
     etag: str = ""
     gzipped: bytes | None = None
+    gate: Gate | None = None  # set: a private page's render, shown only to holders of its cookie
 
     @classmethod
     def of(cls, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Rendered:

@@ -15,16 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from statusping.config import Settings
 from statusping.domain.errors import NotFound
 from statusping.domain.plans import PlanKey
+from statusping.services import page_access
 from statusping.services import status_pages as service
 from statusping.services.status_page_settings import public_branding
 from statusping.services.status_pages import PageView
 from statusping.web.deps import SettingsDep, now
 from statusping.web.policy import policy_of
+from statusping.web.public import access
 from statusping.web.public import status_page_json as sp
+from statusping.web.public.access import gated
 from statusping.web.public.domains import page_headers
-from statusping.web.public.render_cache import Rendered, cache_of, respond
+from statusping.web.public.render_cache import Gate, Rendered, cache_of, respond
 
 router = APIRouter()
+router.include_router(access.router)  # the door of private pages: POST /s/{slug}/access
 
 # Short enough that a page turns red within a check interval, long enough that a CDN or browser
 # absorbs a stampede; stale-while-revalidate keeps answering instantly while one request refreshes.
@@ -47,7 +51,11 @@ async def _view(db: AsyncSession, slug: str, settings: SettingsDep) -> PageView 
     )  # fmt: skip
     shown = public_branding(page, plan)
     return dataclasses.replace(
-        view, logo_url=shown.logo_url, brand_color=shown.brand_color, custom_css=shown.custom_css
+        view,
+        logo_url=shown.logo_url,
+        brand_color=shown.brand_color,
+        custom_css=shown.custom_css,
+        gate=page_access.gate_of(page),
     )
 
 
@@ -83,10 +91,20 @@ async def _from_cache(
 
     async def render(db: AsyncSession) -> Rendered | None:
         view = await _view(db, slug, settings)
-        return None if view is None else make(view)
+        if view is None:
+            return None
+        gate = None
+        if view.gate is not None:
+            gate = Gate(view.id, view.gate, view.slug, view.title, bool(view.brand_color), view.custom_css)
+        return dataclasses.replace(make(view), gate=gate)
 
     found = await cache_of(request.app.state).get(slug.lower(), representation, render)
-    return None if found is None else respond(request, found[0], found[1], CACHE_CONTROL)
+    if found is None:
+        return None
+    rendered, state = found
+    return gated(
+        rendered, request, respond(request, rendered, state, CACHE_CONTROL), html=representation == "html"
+    )
 
 
 @router.api_route("/s/{slug}", methods=["GET", "HEAD"], response_class=HTMLResponse)

@@ -19,6 +19,7 @@ from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
 from statusping.services import subscribers as service
 from statusping.web.api.types import Input
 from statusping.web.deps import Db, SettingsDep, now
+from statusping.web.public.access import check_page
 
 router = APIRouter()
 
@@ -56,6 +57,9 @@ async def subscribe(slug: str, request: Request, db: Db) -> Response:
     wants_json = request.headers.get("content-type", "").startswith("application/json")
     try:
         page = await service.page_by_slug(db, slug)
+        refused = check_page(request, page, html=not wants_json)
+        if refused is not None:
+            return refused
         body = await _parse(request)
         answer = await service.subscribe(
             db, page, body.email,
