@@ -19,6 +19,7 @@ import contextlib
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -76,6 +77,7 @@ class ServeProcess:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    extra_args: tuple[str, ...] = ()  # e.g. ("--no-engine",)
 
     @property
     def url(self) -> str:
@@ -92,8 +94,12 @@ class ServeProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def argv(self) -> list[str]:
+        serve = [statusping_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        return [*serve, *self.extra_args]
+
     async def start(self, within: float = 60.0) -> None:
-        """Start and wait until it answers HTTP (after its migrations; health may still say 503)."""
+        """Start and wait until ``started``."""
         assert not self.alive, "already running"
         env = {k: v for k, v in os.environ.items() if not k.startswith("STATUSPING_")}
         env.update({"STATUSPING_BASE_URL": self.url, **self.env_extra})
@@ -104,24 +110,27 @@ class ServeProcess:
             log.flush()
             # Popen returns at once; every wait below polls without blocking the loop.
             self.process = subprocess.Popen(  # noqa: ASYNC220
-                [statusping_executable(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                self.argv(),
                 cwd=self.workdir,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
 
-        async def answers() -> bool:
-            if not self.alive:
-                raise AssertionError(f"statusping serve exited early:\n{self.log()[-6000:]}")
-            try:
-                async with httpx.AsyncClient(timeout=2) as client:
-                    await client.get(f"{self.url}/api/health")
-            except httpx.TransportError:
-                return False
-            return True
+        await until(self.started, within=within, what=f"{self.what} starting", log=self.log)
 
-        await until(answers, within=within, what="statusping serve answering HTTP", log=self.log)
+    what = "statusping serve"
+
+    async def started(self) -> bool:
+        """Up: it answers HTTP (after its migrations; health may still say 503)."""
+        if not self.alive:
+            raise AssertionError(f"{self.what} exited early:\n{self.log()[-6000:]}")
+        try:
+            async with httpx.AsyncClient(timeout=2) as client:
+                await client.get(f"{self.url}/api/health")
+        except httpx.TransportError:
+            return False
+        return True
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown handler runs, nothing is flushed or released."""
@@ -147,7 +156,24 @@ class ServeProcess:
         async def gone() -> bool:
             return process.poll() is not None
 
-        await until(gone, within=within, what="statusping serve exiting", every=0.02)
+        await until(gone, within=within, what=f"{self.what} exiting", every=0.02)
+
+
+@dataclass
+class WorkerProcess(ServeProcess):
+    """`statusping worker` (check engine and alert dispatcher, no web) in ``workdir``; its log is
+    ``serve.log`` there too. Up once its dispatcher has said it is starting."""
+
+    what = "statusping worker"
+
+    def argv(self) -> list[str]:
+        return [statusping_executable(), "worker"]
+
+    async def started(self) -> bool:
+        if not self.alive:
+            raise AssertionError(f"{self.what} exited early:\n{self.log()[-6000:]}")
+        this_start = self.log().rsplit(f"===== start #{self.starts} =====", 1)[-1]
+        return re.search(r"dispatcher \S+ starting", this_start) is not None
 
 
 # PostgreSQL server of the test's own ------------------------------------------------------------
@@ -251,6 +277,7 @@ class WebhookSink:
 
     def __init__(self) -> None:
         self.arrived: list[dict[str, Any]] = []
+        self.arrived_headers: list[dict[str, str]] = []  # of each arrived request, in order
         self.delivered: list[dict[str, Any]] = []
         self.hold = False
         self.port = 0
@@ -266,6 +293,7 @@ class WebhookSink:
     async def _handle(self, request: web.Request) -> web.Response:
         body: dict[str, Any] = await request.json()
         self.arrived.append(body)
+        self.arrived_headers.append(dict(request.headers))
         if self.hold:
             await self._release.wait()
             if request.transport is None or request.transport.is_closing():
