@@ -27,7 +27,7 @@ from statusping.config import Settings
 from statusping.domain.accounts import Role
 from statusping.domain.errors import Forbidden, NotAuthenticated, NotFound, StatusPingError
 from statusping.security import csrf_token_for_session, tokens_equal
-from statusping.services import accounts, api_keys, ports
+from statusping.services import accounts, api_keys, ports, two_factor
 from statusping.services.accounts import Account, Client
 from statusping.services.api_keys import KeyHolder
 from statusping.storage.models import Monitor, User, UserSession
@@ -184,6 +184,7 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 async def get_current_account(
+    request: Request,
     session: OptionalSession,
     holder: KeyHolderDep,
     db: Db,
@@ -191,10 +192,10 @@ async def get_current_account(
 ) -> Account:
     """The signed-in member, or the member an API key acts for (narrowed by its scope)."""
     if holder is not None:
-        return holder.account
+        return holder.account  # keys are not sessions: an organization's two-factor rule spares them
     if session is None:
         raise NotAuthenticated("not signed in")
-    return await accounts.account_of(db, session[1])
+    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1]))
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
@@ -251,10 +252,22 @@ ChannelKinds = Annotated[ports.ChannelKinds, Depends(get_channel_kinds)]
 EndTransaction = Annotated[ports.EndTransaction, Depends(get_end_transaction)]
 
 
-async def get_optional_account(session: OptionalSession, db: Db) -> Account | None:
+async def get_optional_account(request: Request, session: OptionalSession, db: Db) -> Account | None:
     if session is None:
         return None
-    return await accounts.account_of(db, session[1])
+    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1]))
+
+
+# Where a member whose organization requires two-factor sign-in may go before setting it up.
+TWO_FACTOR_EXEMPT = ("/settings/security", "/logout", "/login", "/api/v1/auth/")
+
+
+async def _two_factor_gate(request: Request, db: AsyncSession, account: Account) -> Account:
+    """``EnrolmentRequired`` (a page redirects to set-up, the API answers 403) for a session of a
+    member without two-factor in an organization that requires it (services/two_factor.py)."""
+    if not request.url.path.startswith(TWO_FACTOR_EXEMPT):
+        await two_factor.check_requirement(db, account)
+    return account
 
 
 OptionalAccount = Annotated[Account | None, Depends(get_optional_account)]

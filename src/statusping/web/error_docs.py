@@ -31,6 +31,8 @@ class ErrorOut(BaseModel):
     """Every error answer: a sentence, or for invalid input one issue per field."""
 
     detail: str | list[ValidationIssue]
+    # Only from POST /api/v1/auth/login: the password was right, send it again with the code.
+    two_factor_required: bool | None = None
 
 
 DESCRIPTIONS = {

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
+from statusping.domain.two_factor import ENROL_PATH, EnrolmentRequired
 from statusping.services import accounts
 from statusping.services.accounts import Account
 from statusping.web.cookies import CSRF_COOKIE, SESSION_COOKIE
@@ -61,6 +62,10 @@ async def _signed_in(request: Request) -> Account | None:
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StatusPingError)
+    if isinstance(exc, EnrolmentRequired) and not wants_json(request):  # a page: off to set it up
+        if request.headers.get("hx-request") == "true":
+            return Response(status_code=204, headers={"HX-Redirect": ENROL_PATH})
+        return RedirectResponse(ENROL_PATH, status_code=303)
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_seconds)

@@ -27,6 +27,8 @@ from statusping.storage.models.status_incident import StatusIncident, StatusInci
 from statusping.storage.models.status_page import StatusPage, StatusPageSlug
 from statusping.storage.models.status_page_component import StatusPageComponent
 from statusping.storage.models.subscriber import Subscriber
+from statusping.storage.models.two_factor import TwoFactor
+from statusping.storage.models.two_factor_recovery_code import RecoveryCode
 from statusping.storage.models.user import User
 
 __all__ = [
@@ -53,12 +55,14 @@ __all__ = [
     "MonitorPause",
     "Organization",
     "PasswordResetToken",
+    "RecoveryCode",
     "StatusIncident",
     "StatusIncidentUpdate",
     "StatusPage",
     "StatusPageComponent",
     "StatusPageSlug",
     "Subscriber",
+    "TwoFactor",
     "User",
     "UserSession",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.domain.plans import DEFAULT_PLAN
@@ -27,3 +27,6 @@ class Organization(UuidPk, CreatedAt, Base):
     previous_plan: Mapped[str | None] = mapped_column(String(20))
     history_kept_days: Mapped[int | None]
     history_kept_until: Mapped[datetime | None]
+    # Set by the owner: members without two-factor sign-in are sent to set it up before they may
+    # use the app or the API with a session (API keys are unaffected). services/two_factor.py.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -11,6 +11,7 @@ from statusping.web.pages import (
     live,
     maintenance,
     monitors,
+    security,
     settings,
     status_incidents,
     status_page_admin,
@@ -28,5 +29,6 @@ router.include_router(incidents.router)
 router.include_router(settings.router)
 router.include_router(billing.router)
 router.include_router(api_keys.router)
+router.include_router(security.router)
 router.include_router(status_page_admin.router)
 router.include_router(status_incidents.router)

@@ -1,4 +1,4 @@
-"""Sign-up, log-in, log-out and password-reset pages.
+"""Sign-up, log-in (with its two-factor code step), log-out and password-reset pages.
 
 Each form posts here and works without JavaScript (full page, 303 on success). With htmx the same
 routes answer the form alone, so errors appear in place, and success redirects via HX-Redirect.
@@ -7,14 +7,18 @@ routes answer the form alone, so errors appear in place, and success redirects v
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter, ValidationError
 from pydantic.networks import EmailStr
 
+from statusping.config import Settings
 from statusping.domain.errors import InvalidInput, NotAuthenticated, RateLimited, StatusPingError
-from statusping.services import accounts, onboarding
+from statusping.domain.two_factor import CODE_REQUIRED, PENDING_LOGIN_LIFETIME, TwoFactorRequired
+from statusping.services import accounts, onboarding, two_factor
+from statusping.storage.models import User
 from statusping.web.api.types import StorableStr
 from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
 from statusping.web.deps import (
@@ -27,13 +31,38 @@ from statusping.web.deps import (
     now,
 )
 from statusping.web.emails import send_password_reset
-from statusping.web.pages import billing
 from statusping.web.redirects import safe_next
 from statusping.web.rendering import is_htmx, render
 
 router = APIRouter()
 FormStr = Annotated[StorableStr, Form()]
+# A sign-in between its password step and its code step (two-factor): HttpOnly, only sent to the
+# log-in pages, and good for 5 minutes (the token inside expires with it; services/two_factor.py).
+PENDING_LOGIN_COOKIE = "statusping_2fa_pending"
+PENDING_LOGIN_PATH = "/login"
 _email_adapter: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def set_pending_login_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        PENDING_LOGIN_COOKIE,
+        token,
+        max_age=int(PENDING_LOGIN_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path=PENDING_LOGIN_PATH,
+    )
+
+
+def clear_pending_login_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        PENDING_LOGIN_COOKIE,
+        path=PENDING_LOGIN_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
 
 
 def _go(request: Request, target: str) -> Response:
@@ -57,10 +86,10 @@ def _form_page(
 
 
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_page(request: Request, account: OptionalAccount, plan: str = "") -> Response:
+async def signup_page(request: Request, account: OptionalAccount) -> Response:
     if account is not None:
-        return RedirectResponse(billing.signup_target(request, plan) or "/dashboard", status_code=303)
-    return render(request, "signup.html", {"errors": {}, "values": {"plan": plan}})
+        return RedirectResponse("/dashboard", status_code=303)
+    return render(request, "signup.html", {"errors": {}, "values": {}})
 
 
 @router.post("/signup", dependencies=[SameOrigin])
@@ -71,9 +100,8 @@ async def signup_submit(
     email: FormStr = "",
     password: FormStr = "",
     organization: FormStr = "",
-    plan: FormStr = "",
 ) -> Response:
-    values = {"email": email, "organization": organization, "plan": plan}
+    values = {"email": email, "organization": organization}
     errors: dict[str, str] = {}
     status_code = 422
     try:
@@ -105,7 +133,7 @@ async def signup_submit(
             token = await accounts.start_session(
                 db, account.user, secret_key=secret_key, client=client_of(request), now=now()
             )
-            response = _go(request, billing.signup_target(request, plan) or "/dashboard")
+            response = _go(request, "/dashboard")
             device = accounts.known_device_token(account.user, secret_key=secret_key, now=now())
             set_session_cookies(response, settings, token, known_device=device)
             return response
@@ -147,13 +175,15 @@ async def login_submit(
     except NotAuthenticated:  # counted; this page answers normally, so the count is committed
         errors = {"_form": "Wrong email or password."}
     else:
-        token = await accounts.start_session(
-            db, user, secret_key=secret_key, client=client_of(request), now=now()
-        )
-        response = _go(request, safe_next(next))
-        device = accounts.known_device_token(user, secret_key=secret_key, now=now())
-        set_session_cookies(response, settings, token, known_device=device)
-        return response
+        if await two_factor.is_enabled(db, user):
+            # The password alone makes no session: a signed, 5-minute token carries the sign-in to
+            # the code step, in a cookie only the log-in pages see.
+            query = f"?{urlencode({'next': values['next']})}" if values["next"] else ""
+            response = _go(request, f"/login/code{query}")
+            pending = two_factor.start_pending_login(user, secret_key=secret_key, now=now())
+            set_pending_login_cookie(response, settings, pending)
+            return response
+        return await _signed_in(request, db, settings, user, next)
     return _form_page(
         request,
         "login.html",
@@ -161,6 +191,68 @@ async def login_submit(
         {"errors": errors, "values": values},
         status_code=status_code,
     )
+
+
+async def _signed_in(request: Request, db: Db, settings: SettingsDep, user: User, next: str) -> Response:
+    """A session, a fresh known-device cookie, and on to where the person was going."""
+    secret_key = settings.resolved_secret_key
+    token = await accounts.start_session(
+        db, user, secret_key=secret_key, client=client_of(request), now=now()
+    )
+    response = _go(request, safe_next(next))
+    device = accounts.known_device_token(user, secret_key=secret_key, now=now())
+    set_session_cookies(response, settings, token, known_device=device)
+    clear_pending_login_cookie(response, settings)
+    return response
+
+
+EXPIRED = "Your sign-in took longer than 5 minutes. Enter your password again."
+
+
+@router.get("/login/code", response_class=HTMLResponse)
+async def login_code_page(
+    request: Request, account: OptionalAccount, db: Db, settings: SettingsDep, next: str = ""
+) -> Response:
+    if account is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    values = {"next": safe_next(next, default="")}
+    pending = request.cookies.get(PENDING_LOGIN_COOKIE)
+    user = await two_factor.user_of_pending_login(
+        db, pending, secret_key=settings.resolved_secret_key, now=now()
+    )
+    if user is None:
+        return render(request, "login.html", {"errors": {"_form": EXPIRED}, "values": values})
+    return render(request, "login_code.html", {"errors": {}, "values": values})
+
+
+@router.post("/login/code", dependencies=[SameOrigin])
+async def login_code_submit(
+    request: Request, db: Db, settings: SettingsDep, code: FormStr = "", next: FormStr = ""
+) -> Response:
+    values = {"next": safe_next(next, default="")}
+    secret_key = settings.resolved_secret_key
+    pending = request.cookies.get(PENDING_LOGIN_COOKIE)
+    user = await two_factor.user_of_pending_login(db, pending, secret_key=secret_key, now=now())
+    if user is None:
+        context = {"errors": {"_form": EXPIRED}, "values": values}
+        return render(request, "login.html", context, status_code=401)
+    status_code = 401
+    try:
+        await two_factor.verify_login_code(
+            db, user, code, client=client_of(request), secret_key=secret_key, now=now()
+        )
+    except RateLimited as exc:
+        errors = {"code": exc.detail}
+        status_code = 429
+    except TwoFactorRequired as exc:  # counted; this page answers normally, so the count is committed
+        errors = {
+            "code": "Enter the 6-digit code from your app."
+            if exc.detail == CODE_REQUIRED
+            else "That code is wrong or was already used. Try the newest code, or a recovery code."
+        }
+    else:
+        return await _signed_in(request, db, settings, user, next)
+    return render(request, "login_code.html", {"errors": errors, "values": values}, status_code=status_code)
 
 
 @router.post("/logout")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, EmailStr, Field
 
 from statusping.domain.accounts import ORG_NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH
-from statusping.services import accounts, onboarding
+from statusping.domain.two_factor import CODE_REQUIRED, TwoFactorRequired
+from statusping.services import accounts, onboarding, two_factor
 from statusping.web.api.types import Input
 from statusping.web.api.v1.schemas import MeOut
 from statusping.web.cookies import SESSION_COOKIE, clear_session_cookie, set_session_cookies
@@ -32,6 +34,17 @@ class SignupIn(Input):
 class LoginIn(Input):
     email: str = Field(max_length=320)
     password: str = Field(max_length=PASSWORD_MAX_LENGTH)
+    code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="With two-factor sign-in on: the 6-digit code from the app, or an unused recovery code.",
+        examples=["492039"],
+    )
+
+
+class TwoFactorRequiredOut(BaseModel):
+    detail: str = Field(examples=[CODE_REQUIRED])
+    two_factor_required: bool = True
 
 
 class ResetIn(Input):
@@ -78,17 +91,28 @@ async def signup(
 
 
 @router.post("/login", response_model=MeOut, dependencies=[SameOrigin])
-async def login(body: LoginIn, request: Request, response: Response, db: Db, settings: SettingsDep) -> MeOut:
+async def login(
+    body: LoginIn, request: Request, response: Response, db: Db, settings: SettingsDep
+) -> MeOut | JSONResponse:
+    """Sign in. With two-factor sign-in on, the password alone makes no session: the answer is 401
+    `{"detail": "two-factor code required", "two_factor_required": true}`, and the client sends
+    email, password and `code` (from the app, or a recovery code) together. A wrong or already used
+    code answers the same way and counts toward the log-in limit (429 after too many)."""
     secret_key = settings.resolved_secret_key
-    user = await accounts.attempt_login(
-        db,
-        email=body.email,
-        password=body.password,
-        client=client_of(request),
-        secret_key=secret_key,
-        now=now(),
-    )
     client = client_of(request)
+    user = await accounts.attempt_login(
+        db, email=body.email, password=body.password, client=client, secret_key=secret_key, now=now()
+    )
+    if await two_factor.is_enabled(db, user):
+        try:
+            await two_factor.verify_login_code(
+                db, user, body.code, client=client, secret_key=secret_key, now=now()
+            )
+        except TwoFactorRequired as exc:
+            # Answered here rather than raised, so the unit of work commits the counted failure.
+            return JSONResponse(
+                TwoFactorRequiredOut(detail=exc.detail).model_dump(), status_code=exc.status_code
+            )
     token = await accounts.start_session(db, user, secret_key=secret_key, client=client, now=now())
     device = accounts.known_device_token(user, secret_key=secret_key, now=now())
     set_session_cookies(response, settings, token, known_device=device)

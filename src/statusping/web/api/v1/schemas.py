@@ -19,10 +19,18 @@ class OrganizationOut(BaseModel):
     slug: str
     plan: str
     timezone: str  # IANA zone new maintenance windows default to
+    require_two_factor: bool = False  # members must sign in with a second factor
 
     @classmethod
     def of(cls, org: Organization) -> OrganizationOut:
-        return cls(id=str(org.id), name=org.name, slug=org.slug, plan=org.plan, timezone=org.timezone)
+        return cls(
+            id=str(org.id),
+            name=org.name,
+            slug=org.slug,
+            plan=org.plan,
+            timezone=org.timezone,
+            require_two_factor=org.require_two_factor,
+        )
 
 
 class MeOut(BaseModel):
