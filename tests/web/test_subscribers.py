@@ -5,6 +5,7 @@ real failing target, deliveries through the dispatcher and its outbox."""
 from __future__ import annotations
 
 import re
+import uuid
 from email.message import EmailMessage
 from typing import Any
 
@@ -299,3 +300,77 @@ async def test_automatic_incidents_can_be_kept_off_the_page_and_out_of_subscribe
         (*_, recovered) = await _mails_to(smtp_sink, reader, 3)
         assert recovered["Subject"] == "[Quiet Co] Resolved: API is available again"
     assert len([m for m in smtp_sink.messages if m["To"] == reader]) == 3
+
+
+async def test_maintenance_is_announced_when_scheduled_and_again_when_it_starts(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink, target: SwitchableTarget
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from statusping.storage.models import Delivery, Organization
+
+    await signup(client, organization="Planned Co")
+    slug = await _page(client)
+    org_id = (await client.get("/api/v1/me")).json()["organization"]["id"]
+    async with app.state.sessionmaker() as db, db.begin():
+        org = await db.get(Organization, uuid.UUID(org_id))
+        assert org is not None
+        org.plan = "business"
+    database = await _monitor(client, "Database", target.port)
+    website = await _monitor(client, "Website", target.port)
+    everything, website_only = unique_email("all"), unique_email("web")
+
+    async with running_dispatcher(app):
+        for email, components in ((everything, None), (website_only, [website])):
+            answer = await client.post(
+                f"/s/{slug}/subscribe", json={"email": email, "component_ids": components}
+            )
+            assert answer.status_code == 202, answer.text
+            (confirmation,) = await _mails_to(smtp_sink, email, 1)
+            assert (await client.get(_link(confirmation, "subscribe/confirm"))).status_code == 200
+
+        starts = datetime.now(UTC) + timedelta(seconds=2)
+        created = await client.post(
+            "/api/v1/maintenances",
+            json={"title": "Database upgrade", "starts_at": starts.isoformat(),
+                  "ends_at": (starts + timedelta(hours=1)).isoformat(), "monitor_ids": [database]},
+        )  # fmt: skip
+        assert created.status_code == 201, created.text
+
+        (_, scheduled) = await _mails_to(smtp_sink, everything, 2)
+        assert scheduled["Subject"] == "[Planned Co] Scheduled maintenance: Database upgrade"
+        assert f"from {starts:%Y-%m-%d %H:%M} UTC" in _text(scheduled)
+        assert "Affected: Database." in _text(scheduled)
+        assert scheduled["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        (_, _, started) = await _mails_to(smtp_sink, everything, 3)
+        assert started["Subject"] == "[Planned Co] Maintenance in progress: Database upgrade"
+
+        # A window deleted before it starts takes its waiting start notice with it.
+        later = datetime.now(UTC) + timedelta(days=2)
+        doomed = await client.post(
+            "/api/v1/maintenances",
+            json={"title": "Network work", "starts_at": later.isoformat(),
+                  "ends_at": (later + timedelta(hours=1)).isoformat(), "monitor_ids": None},
+        )  # fmt: skip
+        assert doomed.status_code == 201, doomed.text
+        (*_, announced) = await _mails_to(smtp_sink, website_only, 2)  # every monitor: her Website too
+        assert announced["Subject"] == "[Planned Co] Scheduled maintenance: Network work"
+
+        async def waiting() -> int:
+            async with app.state.sessionmaker() as db:
+                return int(
+                    await db.scalar(
+                        select(func.count()).select_from(Delivery).where(Delivery.status == "pending")
+                    )
+                    or 0
+                )
+
+        assert await waiting() == 2  # one start notice per subscriber, due in two days
+        assert (await client.delete(f"/api/v1/maintenances/{doomed.json()['id']}")).status_code == 204
+        assert await waiting() == 0
+    # The Website-only subscriber never heard of the Database window.
+    assert [m["Subject"] for m in smtp_sink.messages if m["To"] == website_only][1:] == [
+        "[Planned Co] Scheduled maintenance: Network work"
+    ]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.errors import Forbidden, InvalidInput
 from statusping.domain.maintenance import Window, plan
+from statusping.services import subscribers
 from statusping.services.monitors import Policy
 from statusping.storage.models import Maintenance, Organization
 from statusping.storage.repositories.maintenances import MaintenanceRepository
@@ -65,6 +66,7 @@ async def create(
     )
     MaintenanceRepository(db).add(maintenance)
     await db.flush()
+    await _tell_subscribers(db, maintenance, now, new=True)
     return maintenance
 
 
@@ -95,10 +97,24 @@ async def update(
     if "monitor_ids" in fields:
         maintenance.monitor_ids = await _check_monitor_ids(db, org, fields["monitor_ids"])
     await db.flush()
+    if any(name in fields for name in (*SCHEDULE_FIELDS, "monitor_ids")):
+        await _tell_subscribers(db, maintenance, now, new=False)
     return maintenance
 
 
+async def _tell_subscribers(db: AsyncSession, maintenance: Maintenance, now: datetime, *, new: bool) -> None:
+    """Status page subscribers hear of a window when it is scheduled or rescheduled, and again when
+    it starts (services/subscribers.py)."""
+    span = as_window(maintenance).next_span(now)
+    change = subscribers.MaintenanceChange(
+        maintenance.id, maintenance.organization_id, maintenance.title, maintenance.monitor_ids,
+        span, maintenance.rrule is not None, new,
+    )  # fmt: skip
+    await subscribers.notify_maintenance(db, change, now)
+
+
 async def delete(db: AsyncSession, maintenance: Maintenance) -> None:
+    await subscribers.cancel_maintenance_notices(db, maintenance.id)
     await MaintenanceRepository(db).delete(maintenance)
 
 

@@ -16,7 +16,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -49,7 +49,9 @@ PENDING = "If this address can receive mail, a confirmation link is on its way. 
 class PageNotice:
     """What a page tells its subscribers: public words only (never a monitor's technical cause)."""
 
-    kind: str  # down | up | incident_created | incident_updated | incident_resolved | maintenance
+    # down | up | incident_created | incident_updated | incident_resolved | maintenance_scheduled |
+    # maintenance_started
+    kind: str
     subject: str
     text: str
     occurred_at: datetime
@@ -168,11 +170,20 @@ async def unsubscribe(db: AsyncSession, page: StatusPage, token: str, *, secret_
 # Notices --------------------------------------------------------------------------------------
 
 
-async def notify_subscribers(db: AsyncSession, page: StatusPage, notice: PageNotice, now: datetime) -> int:
+async def notify_subscribers(
+    db: AsyncSession,
+    page: StatusPage,
+    notice: PageNotice,
+    now: datetime,
+    *,
+    extra: dict[str, Any] | None = None,
+    deliver_at: datetime | None = None,
+) -> int:
     """Queue ``notice`` for the page's confirmed subscribers who want it; returns how many.
 
     Call it in the transaction that makes the change (an incident posted, updated or resolved), so
-    the notice and the change commit together.
+    the notice and the change commit together. ``extra`` adds fields to the notice's body (what a
+    webhook subscriber receives); ``deliver_at`` holds it back until then.
     """
     wanted = set(notice.component_ids)
     subscribers = [
@@ -187,8 +198,9 @@ async def notify_subscribers(db: AsyncSession, page: StatusPage, notice: PageNot
             "text": notice.text,
             "occurred_at": _iso(notice.occurred_at),
             "component_ids": notice.component_ids,
+            **(extra or {}),
         }
-        await _enqueue(db, page, NOTICE_EVENT, body, subscribers, now, monitor_id=None)
+        await _enqueue(db, page, NOTICE_EVENT, body, subscribers, now, monitor_id=None, deliver_at=deliver_at)
     return len(subscribers)
 
 
@@ -247,6 +259,85 @@ def incident_notice(
     return PageNotice(kind, subject, f"{title}\n\n{label} — {message}", at, list(component_ids))
 
 
+# Maintenance --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceChange:
+    """A maintenance window scheduled (``new``) or rescheduled, as its subscribers hear of it:
+    its next occurrence (the running one, or the next within a year; None: none is left)."""
+
+    maintenance_id: uuid.UUID
+    organization_id: uuid.UUID
+    title: str
+    monitor_ids: list[str] | None  # None: every monitor of the organization
+    next_span: tuple[datetime, datetime] | None
+    recurring: bool
+    new: bool
+
+
+async def notify_maintenance(db: AsyncSession, change: MaintenanceChange, now: datetime) -> int:
+    """Tell the subscribers of every page showing a component the window covers that it is
+    scheduled, and queue a second notice for the moment its next occurrence starts (sent then by
+    the dispatcher). A reschedule first drops the start notice still waiting from before. Call it
+    in the transaction that saves the window; returns how many pages were told."""
+    await cancel_maintenance_notices(db, change.maintenance_id)
+    if change.next_span is None:
+        return 0
+    starts_at, ends_at = change.next_span
+    told = 0
+    for page, shown in await _pages_of(db, change.organization_id):
+        affected = [m for m in shown if change.monitor_ids is None or m in change.monitor_ids]
+        if not affected:
+            continue
+        names = ", ".join(shown[m] for m in affected)
+        components = [] if change.monitor_ids is None else affected
+        when = f"from {_utc(starts_at)} to {_utc(ends_at)}" + (" (it repeats)" if change.recurring else "")
+        verb = "Scheduled maintenance" if change.new else "Maintenance rescheduled"
+        scheduled = PageNotice(
+            "maintenance_scheduled",
+            f"[{page.title}] {verb}: {change.title}",
+            f"{change.title}\n\n{verb} {when}.\nAffected: {names}.",
+            now,
+            components,
+        )
+        extra = {"maintenance_id": str(change.maintenance_id), "starts_at": _iso(starts_at),
+                 "ends_at": _iso(ends_at)}  # fmt: skip
+        await notify_subscribers(db, page, scheduled, now, extra=extra)
+        if starts_at > now:
+            started = PageNotice(
+                "maintenance_started",
+                f"[{page.title}] Maintenance in progress: {change.title}",
+                f"{change.title}\n\nMaintenance has begun and is expected to end at {_utc(ends_at)}.\n"
+                f"Affected: {names}.",
+                starts_at,
+                components,
+            )
+            await notify_subscribers(db, page, started, now, extra=extra, deliver_at=starts_at)
+        told += 1
+    return told
+
+
+async def cancel_maintenance_notices(db: AsyncSession, maintenance_id: uuid.UUID) -> None:
+    """Drop the start notices of this window not sent yet (it was rescheduled or deleted)."""
+    await SubscriberRepository(db).drop_pending_notices(NOTICE_EVENT, "maintenance_id", str(maintenance_id))
+
+
+async def _pages_of(db: AsyncSession, organization_id: uuid.UUID) -> list[tuple[StatusPage, dict[str, str]]]:
+    """The organization's pages with confirmed subscribers, each with the public components it
+    shows (monitor id → the name shown)."""
+    found = []
+    repo = StatusPageRepository(db)
+    for page in await SubscriberRepository(db).pages_with_subscribers(organization_id):
+        rows = await repo.configured(page.id) or await repo.public_monitors(organization_id)
+        found.append((page, {str(r.monitor_id): r.name for r in rows if r.public}))
+    return found
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 async def _enqueue(
     db: AsyncSession,
     page: StatusPage,
@@ -256,6 +347,7 @@ async def _enqueue(
     now: datetime,
     *,
     monitor_id: uuid.UUID | None,
+    deliver_at: datetime | None = None,
 ) -> None:
     payload = {"page": {"id": str(page.id), "slug": page.slug, "title": page.title}, "notice": notice}
     event, _ = OutboxRepository(db).add_event(
@@ -266,10 +358,12 @@ async def _enqueue(
         channel_ids=[],
         now=now,
     )
+    # A notice due later (a maintenance start) counts its day of retries from when it is due.
+    due = deliver_at or now
     rows = [
         {"id": uuid.uuid4(), "organization_id": page.organization_id, "event_id": event.id,
-         "subscriber_id": sid, "status": "pending", "attempts": 0, "next_attempt_at": now,
-         "created_at": now}
+         "subscriber_id": sid, "status": "pending", "attempts": 0, "next_attempt_at": due,
+         "created_at": due}
         for sid in subscriber_ids
     ]  # fmt: skip
     await db.flush()  # the event row first: the deliveries refer to it

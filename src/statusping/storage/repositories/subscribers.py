@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, exists, func, insert, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import (
+    AlertEvent,
     Delivery,
     Monitor,
     Organization,
@@ -102,3 +103,26 @@ class SubscriberRepository:
         """One statement for any number of subscribers (executemany)."""
         if rows:
             await self.db.execute(insert(Delivery), rows)
+
+    async def pages_with_subscribers(self, organization_id: uuid.UUID) -> Sequence[StatusPage]:
+        return (
+            await self.db.scalars(
+                select(StatusPage).where(
+                    StatusPage.organization_id == organization_id,
+                    exists().where(
+                        Subscriber.status_page_id == StatusPage.id, Subscriber.confirmed_at.is_not(None)
+                    ),
+                )
+            )
+        ).all()
+
+    async def drop_pending_notices(self, kind: str, key: str, value: str) -> None:
+        """Delete the deliveries not sent yet of events of ``kind`` whose notice has ``key`` = ``value``."""
+        events = select(AlertEvent.id).where(
+            AlertEvent.kind == kind, AlertEvent.payload[("notice", key)].as_string() == value
+        )
+        await self.db.execute(
+            delete(Delivery)
+            .where(Delivery.status == "pending", Delivery.attempts == 0, Delivery.event_id.in_(events))
+            .execution_options(synchronize_session=False)
+        )
