@@ -85,7 +85,7 @@ def test_dns_record_types_and_nameservers_are_checked() -> None:
 
 
 def test_heartbeat_grace_has_a_default() -> None:
-    assert normalize_heartbeat({}) == {"grace_seconds": 60}
+    assert normalize_heartbeat({}) == {"grace_seconds": 60, "schedule": None, "timezone": None}
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ The engine records a check and its transition; these rules decide what is worth 
 - a confirmed outage (``down``; for a heartbeat monitor the cause says the ping was missed),
 - the recovery (``up``, with how long it was down),
 - an optional ``reminder`` every N minutes while still down,
+- ``degraded`` when slow checks confirm degraded performance and ``degraded_cleared`` when fast ones
+  end it (only for monitors with a latency threshold, and unless the monitor turned them off),
 - a TLS certificate nearing expiry (``tls_expiring``): the warning steps are the monitor's own
   ``ssl_expiry_days`` and then each of 30/14/7/1 days below it; each step is announced once per
   certificate (a renewed certificate, seen as a new expiry date, starts the steps afresh), and
@@ -31,6 +33,8 @@ class EventKind(StrEnum):
     UP = "up"
     REMINDER = "reminder"
     TLS_EXPIRING = "tls_expiring"
+    DEGRADED = "degraded"
+    DEGRADED_CLEARED = "degraded_cleared"
     FLAPPING = "flapping"
     TEST = "test"
 
@@ -53,11 +57,12 @@ class CheckFacts:
     """The parts of a recorded check the rules look at."""
 
     status: str  # the monitor's status after this check
-    transition: str | None  # "down" | "up" | None
+    transition: str | None  # "down" | "up" | "degraded" | "degraded_cleared" | None
     transition_at: datetime | None = None
     started_at: datetime | None = None  # when the outage began
     ssl_expiry_days: int | None = None
     ssl_expires_at: datetime | None = None
+    degraded_alerts: bool = True  # the monitor wants degraded / degraded_cleared alerts
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,9 @@ def decide(facts: CheckFacts, state: AlertState, now: datetime, *, cap: int = FL
         started = facts.started_at or at
         wanted.append(Alert(EventKind.UP, at, started_at=started, downtime=at - started))
         state = replace(state, last_down_alert_at=None)
+    elif facts.transition in (EventKind.DEGRADED, EventKind.DEGRADED_CLEARED):
+        if facts.degraded_alerts:
+            wanted.append(Alert(EventKind(facts.transition), facts.transition_at or now))
     elif facts.status == "down" and _reminder_due(state, now):
         wanted.append(Alert(EventKind.REMINDER, now, started_at=facts.started_at))
         state = replace(state, last_down_alert_at=now)

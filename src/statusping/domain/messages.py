@@ -18,10 +18,19 @@ _TAGS = {
     "reminder": "STILL DOWN",
     "tls_expiring": "TLS",
     "flapping": "FLAPPING",
+    "degraded": "DEGRADED",
+    "degraded_cleared": "FAST AGAIN",
     "test": "TEST",
 }
 # Apprise notify types, for the icon and colour chat services show.
-_SEVERITY = {"down": "failure", "reminder": "failure", "up": "success", "tls_expiring": "warning"}
+_SEVERITY = {
+    "down": "failure",
+    "reminder": "failure",
+    "up": "success",
+    "tls_expiring": "warning",
+    "degraded": "warning",
+    "degraded_cleared": "success",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,8 @@ def _describe(kind: str, body: dict[str, Any], name: str) -> tuple[str, str]:
         left = int((body.get("certificate") or {}).get("days_left") or 0)
         when = "has expired" if left < 0 else "expires today" if left == 0 else f"expires in {_days(left)}"
         return f"TLS certificate {when}", f"The TLS certificate of {name} {when}."
+    if kind in ("degraded", "degraded_cleared"):
+        return _describe_latency(kind, body, name)
     if kind == "flapping":
         held = int((body.get("flapping") or {}).get("held_back") or 0)
         now = body.get("status") or "unknown"
@@ -92,6 +103,22 @@ def _describe(kind: str, body: dict[str, Any], name: str) -> tuple[str, str]:
     if kind == TEST_EVENT:
         return "test message", "This is a test message: your alert channel works."
     return kind, f"{name}: {kind}"
+
+
+def _describe_latency(kind: str, body: dict[str, Any], name: str) -> tuple[str, str]:
+    latency = body.get("degraded") or {}
+    limit = latency.get("threshold_ms")
+    took = latency.get("response_ms")
+    took_text = f"{round(took)} ms" if isinstance(took, int | float) else "unknown"
+    if kind == "degraded":
+        return (
+            f"slow, {took_text} (limit {limit} ms)",
+            f"{name} is degraded: its checks take longer than {limit} ms (last one {took_text}).",
+        )
+    return (
+        f"fast again, {took_text}",
+        f"{name} is no longer degraded: its checks are back under {limit} ms (last one {took_text}).",
+    )
 
 
 def _details(kind: str, body: dict[str, Any]) -> list[tuple[str, str]]:

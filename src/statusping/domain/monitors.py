@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from statusping.domain.checks import StatusSet, parse_json_path
 from statusping.domain.errors import InvalidInput
+from statusping.domain.schedule_cron import clean_schedule, clean_timezone
 from statusping.domain.secrets import mask_url_password
 from statusping.domain.targets import blocked_reason, literal_ip
 
@@ -91,6 +92,21 @@ def check_timing(
             "retry_interval_seconds must be between 1 and interval_seconds",
             field="retry_interval_seconds",
         )
+
+
+MAX_DEGRADED_MS = MAX_INTERVAL_SECONDS * 1000  # a heartbeat's run may take up to a day
+
+
+def check_degraded_ms(value: Any) -> int | None:
+    """The latency threshold for ``degraded``: whole milliseconds, or None for no threshold."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DEGRADED_MS:
+        raise InvalidInput(
+            f"degraded_ms must be a whole number of milliseconds from 1 to {MAX_DEGRADED_MS}, or null",
+            field="degraded_ms",
+        )
+    return value
 
 
 def check_host_allowed(host: str, *, allow_private: bool, field: str) -> None:
@@ -260,7 +276,15 @@ def normalize_heartbeat(config: dict[str, Any]) -> dict[str, Any]:
     grace = config.get("grace_seconds", DEFAULT_GRACE_SECONDS)
     if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= MAX_INTERVAL_SECONDS:
         raise InvalidInput("grace_seconds must be a number from 0 to 86400", field="grace_seconds")
-    return {"grace_seconds": grace}
+    # Either every interval_seconds (schedule None) or on a cron schedule in a time zone.
+    schedule = config.get("schedule")
+    if schedule is None or schedule == "":
+        return {"grace_seconds": grace, "schedule": None, "timezone": None}
+    return {
+        "grace_seconds": grace,
+        "schedule": clean_schedule(schedule),
+        "timezone": clean_timezone(config.get("timezone")),
+    }
 
 
 def normalize_config(
@@ -282,7 +306,7 @@ CONFIG_FIELDS: dict[MonitorType, tuple[str, ...]] = {
     ),
     MonitorType.TCP: ("host", "port"),
     MonitorType.DNS: ("hostname", "record_type", "expected", "nameserver"),
-    MonitorType.HEARTBEAT: ("grace_seconds",),
+    MonitorType.HEARTBEAT: ("grace_seconds", "schedule", "timezone"),
 }  # fmt: skip
 
 
@@ -294,4 +318,6 @@ def target_of(monitor_type: MonitorType, config: dict[str, Any]) -> str:
         return f"{config['host']}:{config['port']}"
     if monitor_type is MonitorType.DNS:
         return f"{config['record_type']} {config['hostname']}"
+    if config.get("schedule"):
+        return f"heartbeat, cron {config['schedule']} ({config.get('timezone') or 'UTC'})"
     return "heartbeat"

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from statusping.background import BackgroundLoop
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
+from statusping.domain.schedule_cron import expectation_of, missed_message
 from statusping.engine.batches import BatchRecorder
 from statusping.engine.retention import RETENTION_LEASE, RetentionRules, prune
 from statusping.engine.runners import run_check
@@ -308,12 +309,8 @@ class Engine(BackgroundLoop):
 
 
 def missed_heartbeat(claim: Claim) -> CheckOutcome:
-    grace = int(claim.config.get("grace_seconds", 0))
-    return CheckOutcome.failure(
-        ErrorKind.HEARTBEAT_MISSED,
-        f"no ping within {claim.interval_seconds + grace} s (interval {claim.interval_seconds} s"
-        f" + grace {grace} s)",
-    )
+    expect = expectation_of(claim.interval_seconds, claim.config)
+    return CheckOutcome.failure(ErrorKind.HEARTBEAT_MISSED, missed_message(expect, claim.due_at))
 
 
 def _now() -> datetime:

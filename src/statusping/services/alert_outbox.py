@@ -48,7 +48,10 @@ def may_alert(entry: AlertInput, now: datetime) -> bool:
 
 async def enqueue_alerts(db: AsyncSession, entries: Sequence[AlertInput], now: datetime) -> None:
     # Status page subscribers hear of public outages too, from the same outbox (services/subscribers).
-    await notify_outages(db, [_outage(e.monitor, e.transition) for e in entries if e.transition], now)
+    outages = [
+        _outage(e.monitor, e.transition) for e in entries if e.transition and e.transition.kind.is_outage
+    ]
+    await notify_outages(db, outages, now)
     candidates = [e for e in entries if may_alert(e, now)]
     if not candidates:
         return
@@ -100,6 +103,7 @@ def _facts(entry: AlertInput) -> CheckFacts:
         started_at=transition.started_at if transition else monitor.first_failure_at,
         ssl_expiry_days=monitor.config.get("ssl_expiry_days"),
         ssl_expires_at=entry.outcome.ssl_expires_at,
+        degraded_alerts=monitor.degraded_alerts,
     )
 
 
@@ -147,6 +151,8 @@ def event_payload(monitor: MonitorRow, entry: AlertInput, alert: Alert) -> dict[
         "started_at": _iso(alert.started_at),
         "downtime_seconds": round(alert.downtime.total_seconds(), 3) if alert.downtime else None,
     }
+    if alert.kind in (EventKind.DEGRADED, EventKind.DEGRADED_CLEARED):
+        payload["degraded"] = {"threshold_ms": monitor.degraded_ms, "response_ms": outcome.response_ms}
     if alert.kind is EventKind.TLS_EXPIRING and outcome.ssl_expires_at is not None:
         payload["certificate"] = {
             "expires_at": _iso(outcome.ssl_expires_at),

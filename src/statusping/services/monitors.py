@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +17,14 @@ from statusping.domain.monitors import (
     DEFAULT_TIMEOUT_SECONDS,
     MonitorType,
     Timing,
+    check_degraded_ms,
     check_timing,
     clean_name,
     normalize_config,
 )
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan, interval_hint
 from statusping.domain.schedule import next_slot
+from statusping.domain.schedule_cron import deadline_after_ping, expectation_of
 from statusping.domain.secrets import MONITOR_SECRET_FIELDS, mask_monitor_config, merge_masked
 from statusping.services.changes import DELETED, Change, note_changes
 from statusping.storage.models import Monitor, MonitorPause, Organization
@@ -128,6 +130,8 @@ async def create_monitor(
         retry_interval_seconds=timing.retry_interval_seconds,
         public=bool(common.get("public", False)),
         regions=list(common.get("regions") or []),
+        degraded_ms=check_degraded_ms(common.get("degraded_ms")),
+        degraded_alerts=common.get("degraded_alerts") is not False,
         config=config,
         status="pending",
         paused=False,
@@ -136,9 +140,8 @@ async def create_monitor(
     )
     if monitor_type is MonitorType.HEARTBEAT:
         monitor.heartbeat_token = secrets.token_urlsafe(24)
-        # Waiting for the first ping: due (missed) one interval plus grace from now.
-        grace = int(config["grace_seconds"])
-        monitor.next_check_at = now + timedelta(seconds=interval + grace)
+        # Waiting for the first ping: missed if none comes by the next expected one plus grace.
+        monitor.next_check_at = heartbeat_deadline(monitor, now)
     else:
         monitor.next_check_at = now  # first check right away, then on its slot
     db.add(monitor)
@@ -160,6 +163,12 @@ async def update_monitor(
     monitor_type = MonitorType(monitor.type)
     _check_config_fields(monitor_type, config_changes)
     plan = policy.plan_of(org)
+    if (
+        monitor_type is MonitorType.HEARTBEAT
+        and common.get("interval_seconds")
+        and "schedule" not in config_changes
+    ):
+        config_changes["schedule"] = None  # a heartbeat is either every N seconds or on a schedule
     if config_changes:
         # Header values and a URL's password sent back as the API showed them keep the stored ones.
         shown = mask_monitor_config(monitor.config)
@@ -192,11 +201,25 @@ async def update_monitor(
         monitor.public = bool(common["public"])
     if "regions" in common and common["regions"] is not None:
         monitor.regions = list(common["regions"])
-    if interval_changed and not monitor.paused and monitor_type is not MonitorType.HEARTBEAT:
+    if "degraded_ms" in common:
+        monitor.degraded_ms = check_degraded_ms(common["degraded_ms"])
+    if "degraded_alerts" in common and common["degraded_alerts"] is not None:
+        monitor.degraded_alerts = bool(common["degraded_alerts"])
+    if monitor.paused:
+        pass  # resume sets the schedule
+    elif monitor_type is MonitorType.HEARTBEAT:
+        if interval_changed or config_changes:  # a new period, schedule or grace: a new deadline
+            monitor.next_check_at = heartbeat_deadline(monitor, monitor.last_ping_at or now)
+    elif interval_changed:
         monitor.next_check_at = next_slot(str(monitor.id), monitor.interval_seconds, now)
     monitor.updated_at = now
     await db.flush()
     return monitor
+
+
+def heartbeat_deadline(monitor: Monitor, after: datetime) -> datetime:
+    """When a heartbeat with no ping since ``after`` is missed (domain.schedule_cron)."""
+    return deadline_after_ping(expectation_of(monitor.interval_seconds, monitor.config), after)
 
 
 async def pause(db: AsyncSession, monitor: Monitor, now: datetime) -> None:
@@ -231,8 +254,7 @@ async def resume(db: AsyncSession, monitor: Monitor, now: datetime, *, plan: Pla
     monitor.paused = False
     monitor.paused_by_plan = False  # services/plans.py: resumed, by a person or an upgrade
     if monitor.type == MonitorType.HEARTBEAT.value:
-        grace = int(monitor.config.get("grace_seconds", 0))
-        monitor.next_check_at = now + timedelta(seconds=monitor.interval_seconds + grace)
+        monitor.next_check_at = heartbeat_deadline(monitor, now)
     else:
         monitor.next_check_at = now
     monitor.updated_at = now

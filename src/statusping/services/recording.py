@@ -9,15 +9,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from statusping.domain.checks import CheckOutcome
+from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.maintenance import active_for
 from statusping.domain.rollups import DAY, HOUR, increments, split_by_bucket
 from statusping.domain.schedule import next_check_at
+from statusping.domain.schedule_cron import deadline_after_miss, deadline_after_ping, expectation_of
 from statusping.domain.status import MonitorState, Status, Transition, TransitionKind, evaluate
 from statusping.domain.text import storable_outcome
 from statusping.services.alert_outbox import AlertInput, enqueue_alerts
@@ -55,6 +56,7 @@ def state_of(monitor: MonitorRow) -> MonitorState:
         consecutive_failures=monitor.consecutive_failures,
         first_failure_at=monitor.first_failure_at,
         last_error=monitor.last_error,
+        latency_streak=monitor.latency_streak,
     )
 
 
@@ -184,27 +186,44 @@ async def _apply(
         error=outcome.error,
         immediate=obs.immediate,
         maintenance=in_maintenance,
+        slow=is_slow(monitor.degraded_ms, outcome),
+        # Degraded confirms over as many checks as an outage does (docs/decisions.md).
+        degraded_after=monitor.failure_threshold if monitor.degraded_ms is not None else None,
     )
     monitor.status = state.status.value
     monitor.consecutive_failures = state.consecutive_failures
     monitor.first_failure_at = state.first_failure_at
     monitor.last_error = state.last_error
+    monitor.latency_streak = state.latency_streak
     monitor.last_checked_at = obs.checked_at
     monitor.last_response_ms = _ms(outcome.response_ms)
     if outcome.ssl_expires_at is not None:
         monitor.ssl_expires_at = outcome.ssl_expires_at
         monitor.ssl_issuer = outcome.ssl_issuer
     _reschedule(monitor, state, obs)
-    if transition is not None:
+    if transition is not None and transition.kind.is_outage:  # degraded is no outage: no incident
         await _record_incident(db, repo, monitor, transition)
     return transition
 
 
+def is_slow(degraded_ms: int | None, outcome: CheckOutcome) -> bool:
+    """A successful check slower than the monitor's degraded threshold."""
+    return (
+        degraded_ms is not None
+        and outcome.ok
+        and outcome.response_ms is not None
+        and outcome.response_ms > degraded_ms
+    )
+
+
 def _reschedule(monitor: MonitorRow, state: MonitorState, obs: Observation) -> None:
     if monitor.type == "heartbeat":
-        # A heartbeat is due when the next ping is late; pings move it (see services.heartbeats).
-        grace = int(monitor.config.get("grace_seconds", 0))
-        monitor.next_check_at = obs.checked_at + timedelta(seconds=monitor.interval_seconds + grace)
+        # A heartbeat is due when the next ping is late; pings move it (see services.heartbeats),
+        # a recorded miss moves it to the deadline of the following expected ping.
+        expect = expectation_of(monitor.interval_seconds, monitor.config)
+        missed = obs.outcome.error_kind is ErrorKind.HEARTBEAT_MISSED
+        deadline = deadline_after_miss if missed else deadline_after_ping
+        monitor.next_check_at = deadline(expect, obs.checked_at)
     else:
         planned = next_check_at(
             str(monitor.id),

@@ -21,6 +21,7 @@ from statusping.storage.models.monitor_channel import MonitorChannel
 from statusping.storage.models.monitor_pause import MonitorPause
 from statusping.storage.models.organization import Organization
 from statusping.storage.models.password_reset import PasswordResetToken
+from statusping.storage.models.ping import Ping
 from statusping.storage.models.rollup import DailyRollup, HourlyRollup
 from statusping.storage.models.session import UserSession
 from statusping.storage.models.status_incident import StatusIncident, StatusIncidentUpdate
@@ -55,6 +56,7 @@ __all__ = [
     "MonitorPause",
     "Organization",
     "PasswordResetToken",
+    "Ping",
     "RecoveryCode",
     "StatusIncident",
     "StatusIncidentUpdate",

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.storage.models.base import Base, CreatedAt, UuidPk, utcnow
@@ -36,6 +36,10 @@ class Monitor(UuidPk, CreatedAt, Base):
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     heartbeat_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Latency above which consecutive successful checks mark the monitor degraded; None = off.
+    degraded_ms: Mapped[int | None]
+    # Whether entering and leaving degraded alerts the monitor's channels (down/up always do).
+    degraded_alerts: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     # State (see domain.status)
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -45,6 +49,8 @@ class Monitor(UuidPk, CreatedAt, Base):
     # What a downgrade lowered (interval_seconds, ssl_expiry_days), restored by an upgrade.
     plan_saved: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
+    # Slow checks in a row while up, fast ones while degraded (domain.status).
+    latency_streak: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     first_failure_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     last_checked_at: Mapped[datetime | None]

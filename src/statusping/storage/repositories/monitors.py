@@ -19,6 +19,7 @@ STATE_COLUMNS = (
     Monitor.failure_threshold, Monitor.interval_seconds, Monitor.retry_interval_seconds,
     Monitor.last_checked_at, Monitor.last_response_ms, Monitor.ssl_expires_at, Monitor.ssl_issuer,
     Monitor.next_check_at, Monitor.lease_owner, Monitor.lease_expires_at,
+    Monitor.degraded_ms, Monitor.degraded_alerts, Monitor.latency_streak,
 )  # fmt: skip
 
 
@@ -46,6 +47,9 @@ class MonitorRow:
     next_check_at: datetime | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    degraded_ms: int | None
+    degraded_alerts: bool
+    latency_streak: int
 
 
 _MONITORS: Table = Monitor.__table__  # type: ignore[assignment]
@@ -59,7 +63,7 @@ _SAVE_STATE = (
             for name in (
                 "status", "consecutive_failures", "first_failure_at", "last_error", "last_checked_at",
                 "last_response_ms", "ssl_expires_at", "ssl_issuer", "next_check_at", "lease_owner",
-                "lease_expires_at",
+                "lease_expires_at", "latency_streak",
             )
         }
     )
@@ -204,6 +208,7 @@ class MonitorRepository:
                     "next_check_at": m.next_check_at,
                     "lease_owner": m.lease_owner,
                     "lease_expires_at": m.lease_expires_at,
+                    "latency_streak": m.latency_streak,
                 }
                 for m in monitors
             ],

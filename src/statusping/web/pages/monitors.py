@@ -26,11 +26,13 @@ from statusping.domain.monitors import (
     target_of,
 )
 from statusping.domain.plans import PLANS
+from statusping.domain.schedule_cron import expectation_of, expected_before
 from statusping.domain.secrets import MONITOR_SECRET_FIELDS, mask_monitor_config, merge_masked
 from statusping.services import channels as alerting
 from statusping.services import checks, monitor_views, trial_checks
 from statusping.services import monitors as service
 from statusping.services.accounts import Account
+from statusping.services.heartbeats import recent_pings
 from statusping.services.maintenances import windows_by_org
 from statusping.services.monitor_views import ChartRange
 from statusping.storage.models import Monitor
@@ -181,6 +183,8 @@ def _type_of(raw: str | None) -> MonitorType:
     except ValueError:
         return MonitorType.HTTP
 
+
+RECENT_PINGS = 20  # on the monitor page; GET /api/v1/monitors/{id}/pings returns up to 100
 
 @router.get("/monitors/new", response_class=HTMLResponse)
 async def new_monitor(
@@ -435,6 +439,8 @@ async def monitor_page(
         now=at,
     )
     windows = (await windows_by_org(db, {org.id}, [at])).get(org.id, [])
+    heartbeat = monitor.type == MonitorType.HEARTBEAT.value
+    expect = expectation_of(monitor.interval_seconds, monitor.config) if heartbeat else None
     context = {
         "view": view,
         "monitor": monitor,
@@ -449,5 +455,11 @@ async def monitor_page(
         and str(monitor.config.get("url", "")).lower().startswith("https://"),
         "now": at,
         "paging": before is not None,
+        "expect": expect,
+        # The expected ping the pending deadline belongs to; the page shows it in the viewer's zone.
+        "next_ping": expected_before(expect, monitor.next_check_at)
+        if expect is not None and monitor.next_check_at is not None and not monitor.paused
+        else None,
+        "pings": await recent_pings(db, monitor.id, limit=RECENT_PINGS) if heartbeat else [],
     }
     return render(request, "monitor.html", context, account=account)

@@ -7,6 +7,7 @@ from statusping.web.api.v1 import (
     billing,
     maintenances,
     me,
+    monitor_pings,
     monitor_views,
     monitors,
     organization,
@@ -20,6 +21,7 @@ router.include_router(me.router)
 router.include_router(organization.router)
 router.include_router(monitors.router)
 router.include_router(monitor_views.router)
+router.include_router(monitor_pings.router)
 router.include_router(maintenances.router)
 router.include_router(alerting.router)
 router.include_router(status_pages.router)

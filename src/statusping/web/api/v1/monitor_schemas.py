@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from statusping.domain.schedule_cron import expectation_of, expected_before
 from statusping.domain.secrets import mask_monitor_config
 from statusping.storage.models import CheckResult, Incident, Monitor
 from statusping.web.api.types import Input
@@ -27,6 +28,9 @@ class MonitorFields(Input):
     public: bool | None = None
     channel_ids: list[str] | None = Field(default=None, max_length=50)
     regions: list[str] | None = Field(default=None, max_length=10)
+    # Latency above which consecutive successful checks mark the monitor degraded; null = off.
+    degraded_ms: int | None = None
+    degraded_alerts: bool | None = None  # alert on entering/leaving degraded (default true)
     # http
     url: str | None = Field(default=None, max_length=4096)
     method: str | None = Field(default=None, max_length=10)
@@ -50,6 +54,8 @@ class MonitorFields(Input):
     nameserver: str | None = Field(default=None, max_length=100)
     # heartbeat
     grace_seconds: int | None = None
+    schedule: str | None = Field(default=None, max_length=200)  # cron, instead of interval_seconds
+    timezone: str | None = Field(default=None, max_length=64)  # IANA name for the schedule
 
 
 class MonitorCreate(MonitorFields):
@@ -141,6 +147,8 @@ def monitor_out(
         "public": monitor.public,
         "channel_ids": channel_ids or [],
         "regions": monitor.regions,
+        "degraded_ms": monitor.degraded_ms,
+        "degraded_alerts": monitor.degraded_alerts,
         **mask_monitor_config(monitor.config),  # header values and a URL's password: domain/secrets.py
         "status": shown_status(monitor, in_maintenance=in_maintenance),
         "paused_by_plan": monitor.paused_by_plan,  # paused by a downgrade's limit; an upgrade resumes it
@@ -153,4 +161,11 @@ def monitor_out(
     if monitor.type == "heartbeat":
         body["ping_url"] = f"{base_url}/ping/{monitor.heartbeat_token}"
         body["last_ping_at"] = monitor.last_ping_at
+        body.setdefault("schedule", None)
+        body.setdefault("timezone", None)
+        expect = expectation_of(monitor.interval_seconds, monitor.config)
+        if expect.schedule is not None:
+            body["interval_seconds"] = None  # either an interval or a schedule (PRODUCT.md §4)
+        due = monitor.next_check_at
+        body["next_ping_expected_at"] = expected_before(expect, due) if due and not monitor.paused else None
     return body
