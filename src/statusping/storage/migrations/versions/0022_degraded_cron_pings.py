@@ -3,7 +3,7 @@
 Cron heartbeats need no column: their schedule and time zone live in the monitor's config.
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0019
 Create Date: 2026-11-30 06:00:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0017"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
