@@ -42,9 +42,10 @@ class Settings(BaseSettings):
     loop_stall_seconds: float = Field(default=30.0, ge=1, le=3600)
     # Alert delivery timing. The defaults suit production; the fault tests shorten them. The first
     # retry of a failed delivery waits alert_retry_seconds (doubling after); a delivery whose sender
-    # died mid-send comes due again after alert_lease_seconds (keep it above the slowest send).
+    # died mid-send comes due again within alert_lease_seconds (a live sender renews its lease every
+    # third of it, so a slow send is never taken over; keep it well above a database round trip).
     alert_retry_seconds: float = Field(default=30.0, gt=0, le=3600)
-    alert_lease_seconds: float = Field(default=120.0, ge=1, le=3600)
+    alert_lease_seconds: float = Field(default=10.0, ge=1, le=3600)
     # The nameserver ("ip" or "ip:port") asked for custom domains' verification TXT records; unset:
     # the system's resolver.
     domain_nameserver: str | None = None
