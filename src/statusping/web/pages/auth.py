@@ -31,6 +31,7 @@ from statusping.web.deps import (
     now,
 )
 from statusping.web.emails import send_password_reset
+from statusping.web.pages import billing
 from statusping.web.redirects import safe_next
 from statusping.web.rendering import is_htmx, render
 
@@ -86,10 +87,10 @@ def _form_page(
 
 
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_page(request: Request, account: OptionalAccount) -> Response:
+async def signup_page(request: Request, account: OptionalAccount, plan: str = "") -> Response:
     if account is not None:
-        return RedirectResponse("/dashboard", status_code=303)
-    return render(request, "signup.html", {"errors": {}, "values": {}})
+        return RedirectResponse(billing.signup_target(request, plan) or "/dashboard", status_code=303)
+    return render(request, "signup.html", {"errors": {}, "values": {"plan": plan}})
 
 
 @router.post("/signup", dependencies=[SameOrigin])
@@ -100,8 +101,9 @@ async def signup_submit(
     email: FormStr = "",
     password: FormStr = "",
     organization: FormStr = "",
+    plan: FormStr = "",
 ) -> Response:
-    values = {"email": email, "organization": organization}
+    values = {"email": email, "organization": organization, "plan": plan}
     errors: dict[str, str] = {}
     status_code = 422
     try:
@@ -133,7 +135,7 @@ async def signup_submit(
             token = await accounts.start_session(
                 db, account.user, secret_key=secret_key, client=client_of(request), now=now()
             )
-            response = _go(request, "/dashboard")
+            response = _go(request, billing.signup_target(request, plan) or "/dashboard")
             device = accounts.known_device_token(account.user, secret_key=secret_key, now=now())
             set_session_cookies(response, settings, token, known_device=device)
             return response

@@ -14,8 +14,14 @@ from statusping.services import billing as service
 from statusping.web.api.types import Input
 from statusping.web.billing import Billing, Owner
 from statusping.web.deps import Db, SettingsDep
+from statusping.web.error_docs import ErrorOut
 
 router = APIRouter(prefix="/billing", tags=["billing"])
+ANSWERS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorOut, "description": "Billing is not enabled on this server"},
+    409: {"model": ErrorOut, "description": "Already subscribed (checkout), or never subscribed (portal)"},
+    502: {"model": ErrorOut, "description": "Stripe refused or did not answer; nothing was changed"},
+}
 
 
 class CheckoutIn(Input):
@@ -29,7 +35,7 @@ class SessionOut(BaseModel):
     )
 
 
-@router.post("/checkout", response_model=SessionOut)
+@router.post("/checkout", response_model=SessionOut, responses=ANSWERS)
 async def checkout(
     body: CheckoutIn, account: Owner, gateway: Billing, db: Db, settings: SettingsDep
 ) -> SessionOut:
@@ -41,7 +47,7 @@ async def checkout(
     return SessionOut(url=url)
 
 
-@router.post("/portal", response_model=SessionOut)
+@router.post("/portal", response_model=SessionOut, responses=ANSWERS)
 async def portal(account: Owner, gateway: Billing, db: Db, settings: SettingsDep) -> SessionOut:
     """Open Stripe's Customer Portal: payment method, invoices, plan change, cancellation.
     409 before the organization has subscribed once."""
