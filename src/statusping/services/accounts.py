@@ -39,6 +39,7 @@ from statusping.storage.models import (
     UserSession,
 )
 from statusping.storage.repositories.accounts import AccountRepository
+from statusping.storage.repositories.team import TeamRepository
 
 SESSION_LIFETIME = timedelta(days=30)
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
@@ -52,6 +53,8 @@ class Account:
     user: User
     membership: Membership
     organization: Organization
+    # Every organization of the user, for the header's switcher (empty where nobody asked).
+    organizations: tuple[Organization, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +183,16 @@ async def end_session(db: AsyncSession, token: str, *, secret_key: str) -> None:
     await AccountRepository(db).delete_session(token_digest(secret_key, token))
 
 
-async def account_of(db: AsyncSession, user: User) -> Account:
-    found = await AccountRepository(db).primary_membership(user.id)
-    if found is None:
+async def account_of(db: AsyncSession, user: User, organization_id: uuid.UUID | None = None) -> Account:
+    """The user in ``organization_id`` (a session's active organization) if still a member there,
+    else in their first organization. One query also lists every organization, for the switcher."""
+    found = await TeamRepository(db).memberships_of_user(user.id)
+    if not found:
         raise NotFound("this user belongs to no organization")
-    return Account(user=user, membership=found[0], organization=found[1])
+    membership, org = next(((m, o) for m, o in found if o.id == organization_id), found[0])
+    return Account(
+        user=user, membership=membership, organization=org, organizations=tuple(o for _, o in found)
+    )
 
 
 async def change_password(

@@ -195,19 +195,42 @@ async def get_current_account(
         return holder.account  # keys are not sessions: an organization's two-factor rule spares them
     if session is None:
         raise NotAuthenticated("not signed in")
-    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1]))
+    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1], session[0].active_organization_id))
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
 
 
+# Roles (PRODUCT.md §4, domain/team.py): every state-changing route takes one of these three, and
+# tests/web/test_role_matrix.py walks the route table to prove it. Pages, which must redirect a
+# stranger to log in instead of answering 401, call the same functions with their OptionalAccount.
+
+
 async def require_writer(account: CurrentAccount) -> Account:
+    """Owner or admin: viewers only read."""
     if account.membership.role == Role.VIEWER.value:
         raise Forbidden("viewers have read-only access")
     return account
 
 
+async def require_manager(account: CurrentAccount) -> Account:
+    """Owner or admin, for managing the team (the same people as writers today, named apart so a
+    future role that may edit monitors but not invite people has one place to change)."""
+    if account.membership.role not in (Role.OWNER.value, Role.ADMIN.value):
+        raise Forbidden("only the owner and admins can manage the team")
+    return account
+
+
+async def require_owner(account: CurrentAccount) -> Account:
+    """The owner alone: billing and transferring ownership."""
+    if account.membership.role != Role.OWNER.value:
+        raise Forbidden("only the organization's owner can do this")
+    return account
+
+
 Writer = Annotated[Account, Depends(require_writer)]
+Manager = Annotated[Account, Depends(require_manager)]
+Owner = Annotated[Account, Depends(require_owner)]
 
 
 async def get_current_monitor(monitor_id: str, account: CurrentAccount, db: Db) -> Monitor:
@@ -255,7 +278,7 @@ EndTransaction = Annotated[ports.EndTransaction, Depends(get_end_transaction)]
 async def get_optional_account(request: Request, session: OptionalSession, db: Db) -> Account | None:
     if session is None:
         return None
-    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1]))
+    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1], session[0].active_organization_id))
 
 
 # Where a member whose organization requires two-factor sign-in may go before setting it up.

@@ -1,4 +1,4 @@
-"""Account emails (password reset). Alert emails belong to notifications/ and its outbox."""
+"""Account emails (password reset, invitations). Alert emails belong to notifications/ and its outbox."""
 
 from __future__ import annotations
 
@@ -28,3 +28,24 @@ async def send_password_reset(mailer: Mailer, settings: Settings, user: User, to
     except Exception:
         # The user can ask again; a failed send must not surface as an error on an unrelated request.
         log.exception("could not send the password reset email to %s", user.email)
+
+
+def invitation_email(
+    settings: Settings, token: str, *, org_name: str, invited_by: str, role: str, to: str
+) -> Email:
+    link = f"{settings.base_url}/invitations/{token}"
+    access = "read-only access" if role == "viewer" else "admin access"
+    text = (
+        f"{invited_by} invited you to join {org_name} on StatusPing with {access}.\n\n"
+        f"Accept here (the link works for seven days, once):\n{link}\n\n"
+        "If you did not expect this, ignore this email; nothing happens unless you accept.\n"
+    )
+    return Email(to=(to,), subject=f"Join {org_name} on StatusPing", text=text)
+
+
+async def send_invitation(mailer: Mailer, email: Email) -> None:
+    try:
+        await mailer.send(email)
+    except Exception:
+        # The invitation stays listed; whoever sent it can resend it from the team page.
+        log.exception("could not send the invitation email to %s", ", ".join(email.to))

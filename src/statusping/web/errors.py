@@ -55,7 +55,7 @@ async def _signed_in(request: Request) -> Account | None:
             found = await accounts.user_for_token(
                 db, token, secret_key=request.app.state.settings.resolved_secret_key, now=datetime.now(UTC)
             )
-            return await accounts.account_of(db, found[1]) if found else None
+            return await accounts.account_of(db, found[1], found[0].active_organization_id) if found else None
     except Exception:  # an error page must render even when the database is what failed
         return None
 

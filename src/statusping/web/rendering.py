@@ -24,6 +24,8 @@ def render(
         "csrf_token": csrf,
         "user": account.user if account else None,
         "org": account.organization if account else None,
+        # The header's organization switcher shows when there is more than one.
+        "orgs": account.organizations if account else (),
         **(context or {}),
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(

@@ -11,6 +11,7 @@ from statusping.storage.models.check_result import CheckResult
 from statusping.storage.models.delivery import Delivery
 from statusping.storage.models.delivery_attempt import DeliveryAttempt
 from statusping.storage.models.incident import Incident
+from statusping.storage.models.invitation import Invitation
 from statusping.storage.models.lease import Lease
 from statusping.storage.models.maintenance import Maintenance
 from statusping.storage.models.membership import Membership
@@ -46,6 +47,7 @@ __all__ = [
     "DeliveryAttempt",
     "HourlyRollup",
     "Incident",
+    "Invitation",
     "Lease",
     "Maintenance",
     "Membership",

@@ -20,3 +20,8 @@ class UserSession(UuidPk, CreatedAt, Base):
     expires_at: Mapped[datetime]
     user_agent: Mapped[str | None] = mapped_column(String(255))
     ip: Mapped[str | None] = mapped_column(String(64))
+    # The organization this browser works in, for a user in several (services/accounts.py:account_of);
+    # None or a membership since ended means the user's first organization.
+    active_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )

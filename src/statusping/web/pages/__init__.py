@@ -15,6 +15,7 @@ from statusping.web.pages import (
     settings,
     status_incidents,
     status_page_admin,
+    team,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +30,7 @@ router.include_router(incidents.router)
 router.include_router(settings.router)
 router.include_router(billing.router)
 router.include_router(api_keys.router)
+router.include_router(team.router)
 router.include_router(security.router)
 router.include_router(status_page_admin.router)
 router.include_router(status_incidents.router)

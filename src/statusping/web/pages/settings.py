@@ -91,7 +91,7 @@ async def update_organization(
         else:
             return page_kit.go(request, "/settings?saved=organization")
         await page_kit.discard(db)
-        account = await accounts.account_of(db, account.user)
+        account = await accounts.account_of(db, account.user, account.organization.id)
     context = await _context(db, settings, account, request)
     context.update(org_values=fields.values, org_errors=errors)
     return page_kit.form_answer(

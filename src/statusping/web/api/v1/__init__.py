@@ -7,6 +7,7 @@ from statusping.web.api.v1 import (
     billing,
     maintenances,
     me,
+    members,
     monitor_pings,
     monitor_views,
     monitors,
@@ -18,6 +19,7 @@ from statusping.web.api.v1 import (
 router = APIRouter(prefix="/api/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
+router.include_router(members.router)
 router.include_router(organization.router)
 router.include_router(monitors.router)
 router.include_router(monitor_views.router)
