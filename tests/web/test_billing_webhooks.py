@@ -8,6 +8,7 @@ period is asked for at a later time, as the engine's housekeeping would ask it a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -18,10 +19,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from statusping.config import Settings
+from statusping.engine.setup import retention_rules
+from statusping.engine.worker import Engine, EngineOptions
 from statusping.services.billing import end_lapsed_grace
-from statusping.storage.models import BillingEvent, Monitor
+from statusping.storage.models import BillingAccount, BillingEvent, Monitor
 from tests.alerting import create_channel
 from tests.conftest import make_client
 from tests.stripe_fake import (
@@ -36,7 +40,7 @@ from tests.stripe_fake import (
     sign,
     subscription,
 )
-from tests.support import signup
+from tests.support import eventually, signup
 
 
 @pytest.fixture
@@ -335,3 +339,39 @@ async def test_an_event_for_nobody_or_of_another_kind_is_acknowledged_and_ignore
     assert other["outcome"] == "ignored: not an event billing acts on"
     assert await plan_of(client) == "free"
     assert await events_recorded(app) == 2
+
+
+async def test_the_engines_housekeeping_ends_a_lapsed_grace_period(
+    app: FastAPI, client: httpx.AsyncClient, stripe: httpx.AsyncClient, settings: Settings
+) -> None:
+    me = await signup(client)
+    org_id = me["organization"]["id"]
+    t = int(time.time()) - 60
+    sub = subscription("sub_E", customer="cus_E", plan="business", created=t, org_id=org_id)
+    await send(stripe, event("customer.subscription.created", sub, created=t))
+    await send(
+        stripe, event("invoice.payment_failed", failed_invoice(customer="cus_E", sub_id="sub_E"), created=t)
+    )
+    assert await plan_of(client) == "business"
+    async with app.state.sessionmaker() as db, db.begin():  # as if the failure were 8 days old
+        await db.execute(
+            update(BillingAccount)
+            .where(BillingAccount.organization_id == uuid.UUID(org_id))
+            .values(past_due_since=datetime.now(UTC) - timedelta(days=8))
+        )
+
+    options = EngineOptions(
+        retention=retention_rules(settings), retention_every=0.1, singleton=settings.is_sqlite
+    )
+    engine = Engine(app.state.sessionmaker, app.state.http_client, options)
+    running = asyncio.create_task(engine.run())
+    try:
+        await eventually(lambda: _is_free(client), within=20)
+    finally:
+        engine.stop()
+        await asyncio.wait_for(running, 30)
+    assert "Payment still failing" in (await client.get("/settings")).text
+
+
+async def _is_free(client: httpx.AsyncClient) -> bool:
+    return await plan_of(client) == "free"

@@ -31,6 +31,7 @@ from statusping.engine.retention import RETENTION_LEASE, RetentionRules, prune
 from statusping.engine.runners import run_check
 from statusping.engine.scheduler import Claim, claim_due, spread_backlog
 from statusping.outbound.http import HttpClient
+from statusping.services.billing import end_lapsed_grace
 from statusping.services.recording import Observation
 from statusping.storage.repositories.leases import LeaseRepository
 from statusping.supervisor import Loop, LoopSpec, Supervisor, describe
@@ -265,6 +266,8 @@ class Engine(BackgroundLoop):
         assert rules is not None  # started only with rules
         while not self._stop.is_set():
             await prune(self.sessionmaker, rules, owner=self.owner, now=_now())
+            async with self._transaction() as db:  # billing: failed payments whose grace has ended
+                await end_lapsed_grace(db, _now())
             loop.progress()
             await self._sleep(self.options.retention_every)
 
