@@ -39,6 +39,7 @@ from statusping.mail import Mailer
 from statusping.notifications.base import Channel, DeliveryError
 from statusping.notifications.registry import build_channels
 from statusping.notifications.subscribers import mail as subscriber_mail
+from statusping.notifications.subscribers import webhook as subscriber_webhook
 from statusping.outbound.http import HttpClient
 from statusping.storage.repositories.outbox import SUBSCRIBER_KIND, Claimed, OutboxRepository, Outcome
 from statusping.supervisor import Loop, LoopSpec, Supervisor
@@ -131,6 +132,7 @@ class Dispatcher(BackgroundLoop):
         )
         self.channels = build_channels(mailer, http_client, smtp_configured=settings.smtp_configured)
         self.mailer = mailer
+        self.http_client = http_client  # webhook subscribers of status pages
         self._inflight: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._sends_done = asyncio.Event()  # set once the sends in flight at a stop are over
 
@@ -214,6 +216,9 @@ class Dispatcher(BackgroundLoop):
         if claimed.channel_suspended:
             # Kept for an upgrade, but the plan lacks its kind: recorded as not sent, never dropped silently.
             attempt = Attempt(False, SUSPENDED_BY_PLAN, True, 0.0)
+        elif claimed.channel_kind == SUBSCRIBER_KIND and claimed.subscriber_webhook_url:
+            sending = subscriber_webhook.send(self.http_client, self.settings, claimed)
+            attempt = await timed_attempt(sending, SUBSCRIBER_KIND)
         elif claimed.channel_kind == SUBSCRIBER_KIND:  # a status page subscriber's mail
             sending = subscriber_mail.send(self.mailer, self.settings, claimed)
             attempt = await timed_attempt(sending, SUBSCRIBER_KIND)

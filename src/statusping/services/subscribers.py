@@ -8,6 +8,14 @@ the database cannot unsubscribe or confirm anybody.
 
 A subscribe request answers the same whether the address is new, waiting for confirmation or
 already subscribed, and it is rate limited per client address and per email.
+
+**Webhook subscribers** (as Statuspage offers): ``subscribe_webhook`` takes a URL instead of an
+email. They opt in twice too, since anyone could type someone else's URL: the first POST to the
+URL is a ``subscription_confirmation`` carrying a ``confirm_url`` (open it — a GET — to start the
+notices) and the ``signing_secret`` every later POST is signed with (``X-StatusPing-Signature``,
+as alert webhooks). Every POST carries its ``unsubscribe_url`` (POST it to stop). Deliveries go
+through the same outbox, with the SSRF guard of outbound HTTP at every connect
+(notifications/subscribers/webhook.py).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.errors import InvalidInput, NotFound
+from statusping.domain.monitors import check_http_url
 from statusping.security import token_digest, tokens_equal
 from statusping.services import rate_limits
 from statusping.services.rate_limits import Limit
@@ -35,6 +44,7 @@ CONFIRM_WITHIN = timedelta(hours=48)  # unconfirmed rows (and their links) expir
 CONFIRM_EVENT = "subscriber_confirm"
 NOTICE_EVENT = "subscriber_notice"
 MAX_COMPONENTS = 200
+WEBHOOK_URL_MAX = 1000
 # Each subscribe sends a mail to an address the requester typed: few per address, fewer per email.
 SUBSCRIBE_ADDRESS = Limit(
     "subscribe-ip", 20, timedelta(hours=1), "Too many subscriptions from this address. Try again later."
@@ -43,6 +53,19 @@ SUBSCRIBE_EMAIL = Limit(
     "subscribe-email", 5, timedelta(hours=1), "Too many subscriptions for this email. Try again later."
 )
 PENDING = "If this address can receive mail, a confirmation link is on its way. Follow it to subscribe."
+PENDING_WEBHOOK = (
+    "If this URL accepts our POST, it receives a subscription_confirmation with a confirm_url: "
+    "open that link to start receiving notices."
+)
+SUBSCRIBE_WEBHOOK = Limit(
+    "subscribe-webhook", 5, timedelta(hours=1), "Too many subscriptions for this URL. Try again later."
+)
+WEBHOOK_KEY_PREFIX = "webhook:"
+
+
+def webhook_key(url: str) -> str:
+    """What a webhook subscriber stores in ``email`` (models/subscriber.py): unique per URL."""
+    return WEBHOOK_KEY_PREFIX + hashlib.sha256(url.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +145,42 @@ async def subscribe(
     return PENDING
 
 
+async def subscribe_webhook(
+    db: AsyncSession,
+    page: StatusPage,
+    url: str,
+    *,
+    component_ids: Sequence[str] | None,
+    client_ip: str | None,
+    allow_private: bool,
+    now: datetime,
+) -> str:
+    """Start a webhook subscription (or resend its confirmation); the same answer for everybody."""
+    target = check_http_url(url, allow_private=allow_private, field="webhook_url")
+    if len(target) > WEBHOOK_URL_MAX:
+        raise InvalidInput(f"webhook_url must be at most {WEBHOOK_URL_MAX} characters", field="webhook_url")
+    wanted = await _check_components(db, page, component_ids)
+    key = webhook_key(target)
+    checks = [(SUBSCRIBE_WEBHOOK, f"{page.id}:{_digest(target)}")]
+    if client_ip:
+        checks.append((SUBSCRIBE_ADDRESS, client_ip))
+    await rate_limits.enforce_all(db, checks, now)
+    await rate_limits.record_all(db, checks, now)
+    repo = SubscriberRepository(db)
+    await repo.prune_unconfirmed(now - CONFIRM_WITHIN)
+    subscriber = await repo.find(page.id, key)
+    if subscriber is not None and subscriber.confirmed_at is not None:
+        return PENDING_WEBHOOK
+    if subscriber is None:
+        subscriber = Subscriber(id=uuid.uuid4(), status_page_id=page.id, email=key, webhook_url=target)
+        repo.add(subscriber)
+    subscriber.created_at = now
+    subscriber.component_ids = wanted
+    await db.flush()
+    await _enqueue(db, page, CONFIRM_EVENT, {"kind": "confirm"}, [subscriber.id], now, monitor_id=None)
+    return PENDING_WEBHOOK
+
+
 async def _check_components(
     db: AsyncSession, page: StatusPage, component_ids: Sequence[str] | None
 ) -> list[str] | None:
@@ -139,7 +198,9 @@ async def _check_components(
     return chosen
 
 
-async def confirm(db: AsyncSession, page: StatusPage, token: str, *, secret_key: str, now: datetime) -> None:
+async def confirm(
+    db: AsyncSession, page: StatusPage, token: str, *, secret_key: str, now: datetime
+) -> Subscriber:
     key = _token_id(secret_key, "confirm", token)
     subscriber = await SubscriberRepository(db).get(page.id, key) if key else None
     if subscriber is None or (
@@ -148,6 +209,7 @@ async def confirm(db: AsyncSession, page: StatusPage, token: str, *, secret_key:
         raise NotFound("this confirmation link is unknown or has expired: subscribe again")
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now
+    return subscriber
 
 
 async def subscriber_for(

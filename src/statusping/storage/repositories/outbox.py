@@ -54,6 +54,7 @@ class Claimed:
     # Set for a delivery to a status page subscriber (channel_kind "subscriber", config {}).
     subscriber_id: uuid.UUID | None = None
     subscriber_email: str | None = None
+    subscriber_webhook_url: str | None = None  # a webhook subscriber: POST there instead of mail
     # The channel is kept but suspended by the organization's plan (services/plans.py): not sent.
     channel_suspended: bool = False
     # The ``sending`` attempt row the claim wrote; ``settle`` fills in how it ended.
@@ -218,6 +219,7 @@ class OutboxRepository:
                 Subscriber.id,
                 Subscriber.email,
                 Channel.suspended_by_plan,
+                Subscriber.webhook_url,
             )
             .join(AlertEvent, AlertEvent.id == Delivery.event_id)
             .outerjoin(Channel, Channel.id == Delivery.channel_id)
@@ -229,7 +231,7 @@ class OutboxRepository:
             Claimed(
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or {}, r[8], r[9],
                 subscriber_id=r[10], subscriber_email=r[11], channel_suspended=bool(r[12]),
-                attempt_id=attempts[r[0]].id,
+                subscriber_webhook_url=r[13], attempt_id=attempts[r[0]].id,
             )
             for r in rows
         ]  # fmt: skip

@@ -1,8 +1,11 @@
-"""Subscribing to a status page by email: the form or JSON, the confirmation link, one-click unsubscribe.
+"""Subscribing to a status page by email or webhook: the form or JSON, the confirmation link,
+one-click unsubscribe.
 
-``POST /s/{slug}/subscribe`` takes ``{email, component_ids?}`` as JSON (202 JSON) or as the page's
-form (an HTML answer); either way the answer is the same for a new, a pending and an existing
-subscriber, so it tells nobody who is subscribed. Unsubscribing: ``GET`` shows a one-button page
+``POST /s/{slug}/subscribe`` takes ``{email, component_ids?}`` or ``{webhook_url, component_ids?}``
+as JSON (202 JSON) or as the page's forms (an HTML answer); either way the answer is the same for
+a new, a pending and an existing subscriber, so it tells nobody who is subscribed. A webhook is
+confirmed like an email: its first POST carries the confirm link (services/subscribers.py).
+Unsubscribing: ``GET`` shows a one-button page
 (link scanners must not unsubscribe anybody); ``POST`` does it — also what a mail client's own
 unsubscribe button sends (RFC 8058, body ``List-Unsubscribe=One-Click``).
 """
@@ -25,7 +28,8 @@ router = APIRouter()
 
 
 class SubscribeIn(Input):
-    email: str = Field(max_length=320)
+    email: str | None = Field(default=None, max_length=320)
+    webhook_url: str | None = Field(default=None, max_length=2048)
     component_ids: list[str] | None = Field(default=None, max_length=service.MAX_COMPONENTS)
 
 
@@ -36,13 +40,16 @@ async def _parse(request: Request) -> SubscribeIn:
             return SubscribeIn.model_validate(await request.json())
         form = await request.form()
         chosen = [str(v) for v in form.getlist("component_ids") if str(v)]
-        return SubscribeIn.model_validate({"email": str(form.get("email") or ""), "component_ids": chosen})
+        return SubscribeIn.model_validate(
+            {"email": form.get("email") or None, "webhook_url": form.get("webhook_url") or None,
+             "component_ids": chosen}
+        )  # fmt: skip
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"]) or "body"
         raise InvalidInput(f"{where}: {error['msg']}", field=where) from None
     except ValueError:
-        raise InvalidInput("the body must be JSON {email} or a form with an email field") from None
+        raise InvalidInput("the body must be JSON {email} or {webhook_url}, or the page's form") from None
 
 
 def _page(request: Request, slug: str, title: str, heading: str, **extra: Any) -> HTMLResponse:
@@ -61,12 +68,20 @@ async def subscribe(slug: str, request: Request, db: Db) -> Response:
         if refused is not None:
             return refused
         body = await _parse(request)
-        answer = await service.subscribe(
-            db, page, body.email,
-            component_ids=body.component_ids,
-            client_ip=request.client.host if request.client else None,
-            now=now(),
-        )  # fmt: skip
+        client_ip = request.client.host if request.client else None
+        if bool(body.email) == bool(body.webhook_url):
+            raise InvalidInput("give either an email or a webhook_url", field="email")
+        if body.webhook_url:
+            answer = await service.subscribe_webhook(
+                db, page, body.webhook_url,
+                component_ids=body.component_ids, client_ip=client_ip,
+                allow_private=request.app.state.settings.private_targets_allowed, now=now(),
+            )  # fmt: skip
+        else:
+            assert body.email is not None
+            answer = await service.subscribe(
+                db, page, body.email, component_ids=body.component_ids, client_ip=client_ip, now=now()
+            )
     except StatusPingError as exc:
         if not wants_json:
             raise  # the friendly error page
@@ -77,17 +92,19 @@ async def subscribe(slug: str, request: Request, db: Db) -> Response:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     if wants_json:
         return JSONResponse({"detail": answer}, status_code=202, headers={"Cache-Control": "no-store"})
-    return _page(request, page.slug, page.title, "Check your inbox", message=answer)
+    heading = "Check your webhook" if body.webhook_url else "Check your inbox"
+    return _page(request, page.slug, page.title, heading, message=answer)
 
 
 @router.get("/s/{slug}/subscribe/confirm", response_class=HTMLResponse)
 async def confirm(slug: str, request: Request, db: Db, settings: SettingsDep, token: str = "") -> Response:
     page = await service.page_by_slug(db, slug)
-    await service.confirm(db, page, token, secret_key=settings.resolved_secret_key, now=now())
-    return _page(
-        request, page.slug, page.title, "You are subscribed",
-        message=f"You will get an email when {page.title} has an incident, and when it is resolved.",
-    )  # fmt: skip
+    found = await service.confirm(db, page, token, secret_key=settings.resolved_secret_key, now=now())
+    if found.webhook_url:
+        message = f"{found.webhook_url} will receive a POST when {page.title} has an incident or maintenance."
+    else:
+        message = f"You will get an email when {page.title} has an incident, and when it is resolved."
+    return _page(request, page.slug, page.title, "You are subscribed", message=message)
 
 
 @router.get("/s/{slug}/unsubscribe", response_class=HTMLResponse)
@@ -100,7 +117,9 @@ async def unsubscribe_page(
         return _page(request, page.slug, page.title, "You are not subscribed", message=_GONE)
     return _page(
         request, page.slug, page.title, "Unsubscribe?",
-        message=f"{found.email} will get no more email about {page.title}.", token=token,
+        message=f"{found.webhook_url} will get no more POSTs about {page.title}." if found.webhook_url
+        else f"{found.email} will get no more email about {page.title}.",
+        token=token,
     )  # fmt: skip
 
 
