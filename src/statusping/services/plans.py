@@ -14,19 +14,22 @@ changed them since, suspended channels send again, and history still kept shows 
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from statusping.domain.errors import NotFound
-from statusping.domain.plans import HISTORY_KEPT_AFTER_DOWNGRADE, Plan, get_plan
+from statusping.domain.errors import Forbidden, InvalidInput, NotFound
+from statusping.domain.plans import HISTORY_KEPT_AFTER_DOWNGRADE, PLANS, Plan, get_plan
 from statusping.domain.schedule import next_slot
 from statusping.services import monitors as monitor_service
 from statusping.storage.models import Monitor, Organization
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.channels import ChannelRepository
 from statusping.storage.repositories.monitors import MonitorRepository
+from statusping.storage.repositories.plan_holds import count_paused_by_plan
 
 ALL = 1_000_000  # an organization's monitors, read once per plan change
 
@@ -189,3 +192,60 @@ async def _fit_monitor_count(
     for monitor in held if room is None else held[:room]:
         await monitor_service.resume(db, monitor, now)
         change.resumed.append(monitor)
+
+
+@dataclass(slots=True)
+class KeptActive:
+    """What choosing the monitors to keep did, for the page's notice."""
+
+    paused: list[Monitor] = field(default_factory=list)
+    resumed: list[Monitor] = field(default_factory=list)
+
+
+async def keep_active(
+    db: AsyncSession, org: Organization, keep: Collection[uuid.UUID], plan: Plan | None, now: datetime
+) -> KeptActive:
+    """After a downgrade, the user picks which monitors stay active instead of "newest paused first".
+
+    Only monitors in play are touched: the active ones and those the plan paused. Chosen monitors the
+    plan paused resume; active ones left out are paused by the plan (an upgrade resumes them). A
+    monitor the user paused themselves stays as it is (choosing it is refused: resume it instead).
+    Under the organization's row lock, like every count against the limit (services/monitors.py).
+    """
+    await AccountRepository(db).lock_organization(org.id)
+    monitors = {m.id: m for m in await MonitorRepository(db).list_for(org.id, limit=ALL, offset=0)}
+    chosen = set(keep)
+    if chosen - monitors.keys():
+        raise NotFound("monitor not found")
+    if any(monitors[key].paused and not monitors[key].paused_by_plan for key in chosen):
+        raise InvalidInput("a monitor you paused yourself cannot be chosen here: resume it", "monitor_ids")
+    limit = plan.max_monitors if plan is not None else None
+    if plan is not None and limit is not None and len(chosen) > limit:
+        raise Forbidden(f"the {plan.title} plan allows {limit} active monitors{_lifted_by(plan, limit)}")
+    result = KeptActive()
+    in_play = [m for m in monitors.values() if not m.paused or m.paused_by_plan]
+    for monitor in in_play:
+        if monitor.id not in chosen and not monitor.paused:
+            await monitor_service.pause(db, monitor, now)
+            monitor.paused_by_plan = True
+            result.paused.append(monitor)
+    for monitor in in_play:
+        if monitor.id in chosen and monitor.paused:
+            await monitor_service.resume(db, monitor, now)
+            result.resumed.append(monitor)
+    await db.flush()
+    return result
+
+
+def _lifted_by(plan: Plan, limit: int) -> str:
+    for other in PLANS.values():
+        if other.price_usd_month > plan.price_usd_month and (
+            other.max_monitors is None or other.max_monitors > limit
+        ):
+            return f"; the {other.title} plan lifts it"
+    return ""
+
+
+async def paused_by_plan(db: AsyncSession, org: Organization) -> int:
+    """How many of the organization's monitors a downgrade paused (the dashboard's notice)."""
+    return await count_paused_by_plan(db, org.id)

@@ -11,6 +11,7 @@ from statusping.web.pages import (
     live,
     maintenance,
     monitors,
+    plan_keep,
     security,
     settings,
     status_incidents,
@@ -32,5 +33,6 @@ router.include_router(billing.router)
 router.include_router(api_keys.router)
 router.include_router(team.router)
 router.include_router(security.router)
+router.include_router(plan_keep.router)
 router.include_router(status_page_admin.router)
 router.include_router(status_incidents.router)

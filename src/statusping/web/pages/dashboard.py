@@ -20,6 +20,7 @@ from statusping.services import dashboard as service
 from statusping.services.dashboard import ListQuery
 from statusping.storage.repositories.accounts import AccountRepository
 from statusping.web.deps import Db, OptionalAccount, SettingsDep, now, require_writer
+from statusping.web.pages.plan_keep import plan_notice
 from statusping.web.policy import policy_of
 from statusping.web.rendering import is_htmx, render
 
@@ -70,6 +71,7 @@ async def dashboard(
         status_page_url=f"{settings.base_url}/s/{status_page.slug if status_page else org.slug}",
         # Self-hosted installs have every feature; a "free plan" badge there would mislead.
         selfhosted=settings.mode is Mode.SELFHOSTED,
+        plan_notice=await plan_notice(db, settings, org),  # monitors a downgrade paused
     )
     return render(request, "dashboard.html", context, account=account)
 
