@@ -18,7 +18,17 @@ from statusping.domain.monitors import CONFIG_FIELDS, MonitorType
 from statusping.domain.secrets import mask_monitor_config
 from statusping.storage.models import Monitor
 
-COMMON_FIELDS = ("name", "interval_seconds", "timeout_seconds", "failure_threshold", "retry_interval_seconds")
+COMMON_FIELDS = (
+    "name",
+    "interval_seconds",
+    "timeout_seconds",
+    "failure_threshold",
+    "retry_interval_seconds",
+    "degraded_ms",
+    "degraded_alerts",
+)
+# A heartbeat expects pings every N seconds or on a cron schedule: the form's radio picks which.
+SCHEDULE_KINDS = ("interval", "cron")
 INT_FIELDS = frozenset(
     {
         "interval_seconds",
@@ -27,10 +37,11 @@ INT_FIELDS = frozenset(
         "port",
         "grace_seconds",
         "ssl_expiry_days",
+        "degraded_ms",
     }
 )
 FLOAT_FIELDS = frozenset({"timeout_seconds"})
-BOOL_FIELDS = frozenset({"public", "follow_redirects", "verify_tls"})
+BOOL_FIELDS = frozenset({"public", "follow_redirects", "verify_tls", "degraded_alerts"})
 # Cleared when left empty on edit (an empty keyword means "no keyword check").
 CLEARABLE = frozenset(
     {
@@ -42,6 +53,7 @@ CLEARABLE = frozenset(
         "expected",
         "nameserver",
         "ssl_expiry_days",
+        "degraded_ms",
     }
 )
 
@@ -99,11 +111,26 @@ def parse(form: FormData, monitor_type: MonitorType, *, editing: bool) -> Parsed
                 errors[name] = "Enter a number of seconds, like 10 or 2.5."
         else:
             fields[name] = raw if name == "body" else text
+    if monitor_type is MonitorType.HEARTBEAT:
+        _schedule_choice(form, fields, values)
     channel_ids = None
     if last_value(form, "channels_shown") == "1":
         channel_ids = [c for c in form.getlist("channel_ids") if isinstance(c, str)]
         values["channel_ids"] = channel_ids
     return ParsedForm(fields, channel_ids, values, errors)
+
+
+def _schedule_choice(form: FormData, fields: dict[str, Any], values: dict[str, Any]) -> None:
+    """Every N seconds clears the schedule; a cron schedule sends it with its zone (the period
+    field is then left out, so a stale period never fails the form)."""
+    kind = last_value(form, "schedule_kind") or "interval"
+    values["schedule_kind"] = kind
+    if kind == "cron":
+        fields.pop("interval_seconds", None)
+        fields["schedule"] = fields.get("schedule") or ""  # an empty schedule: its validator says so
+    else:
+        fields["schedule"] = None
+        fields.pop("timezone", None)
 
 
 def _headers(raw: str) -> tuple[dict[str, str], str | None]:
@@ -132,6 +159,8 @@ def values_of(monitor: Monitor, channel_ids: list[str]) -> dict[str, Any]:
         "failure_threshold": monitor.failure_threshold,
         "retry_interval_seconds": monitor.retry_interval_seconds,
         "public": "true" if monitor.public else "false",
+        "degraded_ms": "" if monitor.degraded_ms is None else monitor.degraded_ms,
+        "degraded_alerts": "true" if monitor.degraded_alerts else "false",
         "regions": ", ".join(monitor.regions or []),
         "channel_ids": channel_ids,
     }
@@ -142,6 +171,8 @@ def values_of(monitor: Monitor, channel_ids: list[str]) -> dict[str, Any]:
             values[name] = "true" if value else "false"
         else:
             values[name] = "" if value is None else value
+    if monitor.type == MonitorType.HEARTBEAT.value:
+        values["schedule_kind"] = "cron" if monitor.config.get("schedule") else "interval"
     return values
 
 

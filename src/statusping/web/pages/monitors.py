@@ -50,6 +50,7 @@ from statusping.web.deps import (
     require_writer,
 )
 from statusping.web.pages import monitor_forms
+from statusping.web.pages.maintenance import time_zones
 from statusping.web.policy import policy_of
 from statusping.web.rendering import is_htmx, render
 
@@ -145,6 +146,8 @@ async def _form_context(
         "ssl_allowed": plan is None or plan.ssl_expiry,
         "ssl_lifts": ssl_lifts,
         "test_result": None,
+        "zones": time_zones(),  # a cron heartbeat's time zone, the organization's by default
+        "org_timezone": org.timezone,
     }
 
 
@@ -162,6 +165,8 @@ def _defaults(min_interval: int, *, planned: bool, channels: list[str]) -> dict[
         "verify_tls": "true",
         "record_type": "A",
         "grace_seconds": 60,
+        "schedule_kind": "interval",
+        "degraded_alerts": "true",
         "public": "false",
         "channel_ids": channels,
     }
@@ -185,6 +190,7 @@ def _type_of(raw: str | None) -> MonitorType:
 
 
 RECENT_PINGS = 20  # on the monitor page; GET /api/v1/monitors/{id}/pings returns up to 100
+
 
 @router.get("/monitors/new", response_class=HTMLResponse)
 async def new_monitor(
