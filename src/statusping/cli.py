@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -72,16 +74,35 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-engine", is_flag=True, help="web only; run checks with `statusping worker`")
 def serve(host: str, port: int, no_engine: bool) -> None:
-    """Serve the web app with the check engine embedded (applies pending migrations first)."""
+    """Serve the web app, with the check engine and alert dispatcher in a process of their own that
+    serve starts, restarts if it dies and stops with it (applies pending migrations first)."""
+    from statusping.engine.process import EngineProcess
+
+    settings = _settings()
+    _configure_logging(settings)
+    engine_process: EngineProcess | None = None
+    if not no_engine:
+        # Migrate, then start the engine process before the web's own imports: the two start side by
+        # side, and after a crash checking resumes within seconds.
+        _ = settings.resolved_secret_key  # makes the data directory (private) for its status file
+        _run(_migrate(settings))
+        engine_process = EngineProcess(EngineProcess.status_file_of(settings.data_dir))
+        engine_process.start()
+
     import uvicorn
 
     from statusping.app import create_app
     from statusping.web.limits import MAX_HEADER_BYTES
     from statusping.web.live import Server
 
-    settings = _settings()
-    _configure_logging(settings)
-    app = create_app(settings, engine=not no_engine)
+    class ServeServer(Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            # The engine process starts its own graceful stop now, while the web finishes its requests.
+            if engine_process is not None:
+                engine_process.signal_stop()
+
+    app = create_app(settings, migrate=no_engine, engine=engine_process or False)
     click.echo(f"StatusPing on http://{host}:{port}  (database: {_safe_url(settings)})")
     config = uvicorn.Config(
         app,
@@ -92,48 +113,76 @@ def serve(host: str, port: int, no_engine: bool) -> None:
         # Above the app's own header limit, so an oversized header section gets its 431 from the app.
         h11_max_incomplete_event_size=2 * MAX_HEADER_BYTES,
     )
-    Server(config).run()  # uvicorn's server, but it ends open dashboard streams when it stops
+    ServeServer(config).run()  # uvicorn's server, but it ends open dashboard streams when it stops
 
 
 @main.command()
 @click.option("--region", default=None, help="region label of this engine [default: STATUSPING_REGION]")
-def worker(region: str | None) -> None:
+# What `serve` passes to the worker it runs as its engine process (engine/process.py).
+@click.option("--no-migrate", is_flag=True, hidden=True)
+@click.option("--status-file", type=click.Path(path_type=Path), default=None, hidden=True)
+@click.option("--parent-pid", type=int, default=None, hidden=True)
+def worker(region: str | None, no_migrate: bool, status_file: Path | None, parent_pid: int | None) -> None:
     """Run the check engine alone; any number may share one PostgreSQL database.
 
     Database errors are retried (the loops restart with backoff) for as long as it takes; the worker
-    exits non-zero only on errors no restart can cure, such as a bad configuration.
+    exits non-zero only on errors no restart can cure, such as a bad configuration. It runs on uvloop
+    where uvloop is installed.
     """
     settings = _settings()
     if region:
         settings.region = region
     _configure_logging(settings)
-    click.echo(f"StatusPing worker, region {settings.region} (database: {_safe_url(settings)})")
+    if parent_pid is None:
+        click.echo(f"StatusPing worker, region {settings.region} (database: {_safe_url(settings)})")
     try:
-        failed = asyncio.run(_run_worker(settings))
+        failed = _run_fast(
+            _run_worker(settings, migrate=not no_migrate, status_file=status_file, parent_pid=parent_pid)
+        )
     except INCURABLE as exc:
         raise click.ClickException(f"cannot run: {describe(exc)}") from None
     if failed:
         raise click.ClickException(f"cannot run: {failed}")
 
 
-async def _run_worker(settings: Settings) -> str | None:
-    """Run engine and dispatcher until SIGINT/SIGTERM; returns why a loop died, if one did."""
+def _run_fast(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, on uvloop's event loop where it is installed (not on Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
+async def _run_worker(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    status_file: Path | None = None,
+    parent_pid: int | None = None,
+) -> str | None:
+    """Run engine and dispatcher until SIGINT/SIGTERM (or, as serve's engine process, until serve is
+    gone); returns why a loop died, if one did."""
     import signal
 
+    from statusping.engine.process import watch_parent
     from statusping.engine.setup import engine_options, target_policy
     from statusping.engine.worker import Engine
     from statusping.mail import Mailer
     from statusping.notifications.dispatcher import Dispatcher
     from statusping.outbound.http import HttpClient
+    from statusping.process_status import LiveStatus, StatusFileWriter
 
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)  # one handler: a second add would replace the first
+    parent_watch = watch_parent(parent_pid, stopping) if parent_pid is not None else None
     engine = create_engine(settings.database_url)
     client = HttpClient(target_policy(settings))
     try:
-        if not await _upgrade_when_reachable(engine, stopping):
+        if migrate and not await _upgrade_when_reachable(engine, stopping):
             return None
         await client.start()
         sessionmaker = create_sessionmaker(engine)
@@ -142,11 +191,21 @@ async def _run_worker(settings: Settings) -> str | None:
         dispatcher = Dispatcher(sessionmaker, settings, client, Mailer(settings), supervisor=supervisor)
         running = asyncio.gather(check_engine.run(), dispatcher.run())
         running.add_done_callback(lambda _: stopping.set())
+        reported = asyncio.Event()
+        reporting = None
+        if status_file is not None:
+            writer = StatusFileWriter(status_file, LiveStatus(supervisor, check_engine.figures))
+            reporting = asyncio.create_task(writer.run(reported))
         # A signal, or a loop that no restart can cure (the supervisor has logged why).
         await _first(stopping, supervisor.dead)
         check_engine.stop()
         dispatcher.stop()
         await running
+        reported.set()
+        if reporting is not None:
+            await reporting
+        if parent_watch is not None:
+            parent_watch.cancel()
         dead = [f"{name}: {s.last_error}" for name, s in supervisor.loops.items() if s.state == "dead"]
         return "; ".join(dead) or None
     finally:
@@ -190,19 +249,19 @@ def db() -> None:
     """Database schema."""
 
 
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply all pending migrations."""
     settings = _settings()
-
-    async def go() -> None:
-        engine = create_engine(settings.database_url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
-
-    _run(go())
+    _run(_migrate(settings))
     click.echo(f"database is up to date ({_safe_url(settings)})")
 
 

@@ -1,10 +1,14 @@
 """One supervisor for every long-running loop (engine claim/record/housekeeping/lease, dispatcher).
 
-A loop that raises is logged once with its traceback, then with a one-line summary per further
-failure in a row, and restarted after a backoff that doubles from 1 s to 5 s: a transient database
+A loop that raises is restarted after a backoff that doubles from 1 s to 5 s: a transient database
 error never ends monitoring. Only an error no restart can cure (a bad database URL, a missing driver)
 leaves a loop dead. Each loop reports its state, the time of its last progress, its restarts and its
 last error, which ``/api/health`` turns into 200 or 503.
+
+The log says what an operator needs and no more: a loop that loses the database logs one line (no
+traceback: a refused connection is not a bug) and one when the database is back, with how long it was
+away; any other failure logs its traceback once, then a line only when the error changes or once a
+minute while it lasts. A 30 s database outage is two lines per loop, not a traceback per second.
 """
 
 from __future__ import annotations
@@ -28,6 +32,21 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 5.0
 # Errors that come back on every restart: the configuration is wrong, not the world.
 INCURABLE: tuple[type[BaseException], ...] = (ArgumentError, ImportError)
+# While a loop keeps failing with the same error, remind the log this often.
+REMIND_EVERY = 60.0
+# Driver errors (by class name, anywhere in an exception's chain) that mean "the database server is
+# away or went away", not "this statement is wrong": asyncpg's, and SQLAlchemy's disconnect errors.
+_UNREACHABLE_NAMES = frozenset(
+    {
+        "PostgresConnectionError",
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "OperatorInterventionError",  # AdminShutdownError: the server is shutting down
+        "ConnectionRejectionError",
+        "DisconnectionError",
+        "InterfaceError",
+    }
+)
 
 
 class LoopState(StrEnum):
@@ -46,6 +65,27 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached (refused, reset, timed out, shutting down),
+    looking through SQLAlchemy's wrapper (``.orig``) and the ``__cause__``/``__context__`` chain."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (OSError, TimeoutError)):  # ConnectionRefusedError, reset, socket timeout
+            return True
+        if getattr(current, "connection_invalidated", False):  # SQLAlchemy saw the connection die
+            return True
+        if any(cls.__name__ in _UNREACHABLE_NAMES for cls in type(current).__mro__):
+            return True
+        orig = getattr(current, "orig", None)
+        pending += [orig if isinstance(orig, BaseException) else None, current.__cause__, current.__context__]
+    return False
+
+
 class Loop:
     """A supervised loop's handle: the body reports progress through it; health reads it."""
 
@@ -58,15 +98,53 @@ class Loop:
         self.last_progress: float | None = None
         self.restarts = 0
         self.failures = 0  # in a row, since the last progress
+        self.failing_since: float | None = None  # monotonic time of the first failure in a row
+        self.lost_database = False  # the failures in a row began with the database out of reach
+        self.last_logged = 0.0  # monotonic time of the last line logged about them
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     def progress(self) -> None:
         """Called by the body whenever it completed a unit of work (a poll counts, even an empty one)."""
-        self.last_progress = time.monotonic()
+        self.last_progress = now = time.monotonic()
         if self.failures:
-            log.info("%s recovered after %d failure(s)", self.name, self.failures)
+            away = now - (self.failing_since or now)
+            if self.lost_database:
+                log.warning("%s has the database back after %.1f s", self.name, away)
+            else:
+                log.info("%s recovered after %d failure(s) in %.1f s", self.name, self.failures, away)
             self.failures = 0
+            self.failing_since = None
+            self.lost_database = False
+
+    def failed(self, exc: BaseException, delay: float) -> None:
+        """Count a failure in a row and log it as the module docstring says."""
+        now = time.monotonic()
+        error = describe(exc)
+        self.failures += 1
+        previous, self.last_error = self.last_error, error
+        if self.failures == 1:
+            self.failing_since = self.last_logged = now
+            self.lost_database = database_unreachable(exc)
+            if self.lost_database:
+                log.warning(
+                    "%s lost the database (%s); retrying every %.0f s at most", self.name, error, BACKOFF_MAX
+                )
+            else:
+                log.error("%s failed; restarting in %.0f s", self.name, delay, exc_info=exc)
+            return
+        # A refused connection's message varies (addresses, ports): while the database is away it is
+        # one outage, not a new error each time.
+        changed = error != previous and not (self.lost_database and database_unreachable(exc))
+        if changed or now - self.last_logged >= REMIND_EVERY:
+            self.last_logged = now
+            log.warning(
+                "%s still failing (%d times in a row, for %.0f s): %s",
+                self.name,
+                self.failures,
+                now - (self.failing_since or now),
+                error,
+            )
 
     def progress_age(self, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
@@ -149,19 +227,8 @@ class Supervisor:
                 self.dead.set()
                 return
             except Exception as exc:
-                loop.failures += 1
-                loop.last_error = describe(exc)
-                delay = backoff(loop.failures)
-                if loop.failures == 1:
-                    log.error("%s failed; restarting in %.0f s", loop.name, delay, exc_info=exc)
-                else:
-                    log.warning(
-                        "%s failed again (%d times in a row): %s; restarting in %.0f s",
-                        loop.name,
-                        loop.failures,
-                        loop.last_error,
-                        delay,
-                    )
+                delay = backoff(loop.failures + 1)
+                loop.failed(exc, delay)
                 loop.state = LoopState.BACKING_OFF
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)

@@ -1,7 +1,7 @@
 """Real processes and servers for the fault tests.
 
 - ``ServeProcess``: a `statusping serve` process with its own directory and port, that can be
-  killed (SIGKILL) and started again on the same database.
+  killed (SIGKILL, with its engine process) and started again on the same database.
 - ``PostgresServer``: a PostgreSQL server of the test's own (initdb/pg_ctl on a free port in a tmp
   dir), so the test can stop and start it; as root its commands run as the ``postgres`` OS user.
 - ``WebhookSink``: a webhook receiver that can hold requests open (the sender is mid-send) and tells
@@ -115,6 +115,7 @@ class ServeProcess:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # a process group of its own: serve and its engine process
             )
 
         await until(self.started, within=within, what=f"{self.what} starting", log=self.log)
@@ -133,9 +134,10 @@ class ServeProcess:
         return True
 
     async def kill(self) -> None:
-        """SIGKILL: no shutdown handler runs, nothing is flushed or released."""
+        """SIGKILL to serve and its engine process at once, as an OOM kill of the container or a
+        power cut would: no shutdown handler runs, nothing is flushed or released."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        os.killpg(self.process.pid, signal.SIGKILL)
         await self._exited(within=10)
 
     async def stop(self) -> None:

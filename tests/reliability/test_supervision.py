@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ async def test_the_engine_survives_a_lost_table_and_health_answers_503_until_it_
     assert any("engine.claim recovered" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_loop_that_keeps_failing_is_restarted_with_growing_pauses_and_logged_briefly(
+async def test_a_loop_that_loses_the_database_says_so_once_and_once_when_it_is_back(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     supervisor = Supervisor()
@@ -117,24 +118,57 @@ async def test_a_loop_that_keeps_failing_is_restarted_with_growing_pauses_and_lo
         nonlocal runs
         runs += 1
         if runs < 3:
-            raise ConnectionRefusedError("database at 127.0.0.1:5432 refused the connection")
+            raise ConnectionRefusedError(f"database at 127.0.0.1:{5432 + runs} refused the connection")
         loop.progress()
         await stop.wait()
 
     with caplog.at_level(logging.INFO, logger="statusping.supervisor"):
         loop = supervisor.start(LoopSpec("flaky", stall_after=60), flaky, stop=stop)
-        await eventually(lambda: _true(loop.last_progress is not None and loop.failures == 0), within=10)
+        await eventually(lambda: _true(loop.last_progress is not None and loop.failures == 0), within=15)
         stop.set()
         await loop.finish(5)
     assert runs == 3
-    assert loop.restarts == 2
+    assert loop.restarts == 2  # after pauses of 1 and 2 s
     assert loop.state is LoopState.STOPPED
-    assert loop.last_error == "ConnectionRefusedError: database at 127.0.0.1:5432 refused the connection"
+    assert loop.last_error == "ConnectionRefusedError: database at 127.0.0.1:5434 refused the connection"
     messages = [r.getMessage() for r in caplog.records]
-    assert messages[0] == "flaky failed; restarting in 1 s"
-    assert messages[1].startswith("flaky failed again (2 times in a row)")
-    assert messages[1].endswith("restarting in 2 s")
-    assert messages[2] == "flaky recovered after 2 failure(s)"
+    assert len(messages) == 2, messages
+    assert messages[0] == (
+        "flaky lost the database (ConnectionRefusedError: database at 127.0.0.1:5433 refused the"
+        " connection); retrying every 5 s at most"
+    )
+    assert re.fullmatch(r"flaky has the database back after [34]\.\d s", messages[1]), messages[1]
+    assert all(r.exc_info is None for r in caplog.records)  # a refused connection is not a bug
+
+
+async def test_a_loop_that_keeps_failing_on_a_bug_logs_its_traceback_once_and_changes_briefly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    supervisor = Supervisor()
+    stop = asyncio.Event()
+    runs = 0
+
+    async def buggy(loop: Any) -> None:
+        nonlocal runs
+        runs += 1
+        if runs < 3:
+            raise KeyError("region")
+        if runs < 4:
+            raise ValueError("a different bug")
+        loop.progress()
+        await stop.wait()
+
+    with caplog.at_level(logging.INFO, logger="statusping.supervisor"):
+        loop = supervisor.start(LoopSpec("buggy", stall_after=60), buggy, stop=stop)
+        await eventually(lambda: _true(loop.last_progress is not None and loop.failures == 0), within=15)
+        stop.set()
+        await loop.finish(5)
+    messages = [r.getMessage() for r in caplog.records]
+    # The same error again says nothing; a new one says one line; recovery says one line.
+    assert messages[0] == "buggy failed; restarting in 1 s"
+    assert messages[1] == "buggy still failing (3 times in a row, for 3 s): ValueError: a different bug"
+    assert re.fullmatch(r"buggy recovered after 3 failure\(s\) in [67]\.\d s", messages[2]), messages[2]
+    assert len(messages) == 3, messages
     assert [r.exc_info is not None for r in caplog.records] == [True, False, False]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from statusping.config import Mode, Settings
+from pathlib import Path
+
+from statusping.config import Mode, Settings, sqlite_path
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, PlanKey
 from statusping.engine.retention import RetentionRules
 from statusping.engine.worker import EngineOptions
@@ -29,4 +31,11 @@ def engine_options(settings: Settings) -> EngineOptions:
         stall_after=settings.loop_stall_seconds,
         # SQLite allows one writer; a second engine would only contend for the lock.
         singleton=settings.is_sqlite,
+        lock_path=engine_lock_path(settings),
     )
+
+
+def engine_lock_path(settings: Settings) -> Path | None:
+    """On a SQLite file: the file beside it whose OS lock marks the one live engine (engine/os_lock.py)."""
+    path = sqlite_path(settings.database_url) if settings.is_sqlite else None
+    return None if path is None else path.with_name(f"{path.name}.engine-lock")

@@ -2,7 +2,10 @@
 
 Used embedded in ``statusping serve`` and alone in ``statusping worker``. Any number of engines may
 share one PostgreSQL database (monitors are leased, never double-checked); on SQLite a named lease
-lets only one engine run at a time and the others wait.
+lets only one engine run at a time and the others wait. Beside the lease, an engine on a SQLite file
+holds an OS lock on a file next to it (``engine/os_lock.py``): the kernel drops it when the engine
+dies, however it dies, so a restarted engine takes over at once instead of waiting for a SIGKILLed
+one's lease to run out.
 
 Its loops (claim, record, housekeeping, and on SQLite the lease) run under the process's supervisor
 (``statusping.supervisor``): a loop that fails is restarted with backoff, so a transient database
@@ -19,6 +22,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,10 +31,12 @@ from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
 from statusping.domain.schedule_cron import expectation_of, missed_message
 from statusping.engine.batches import BatchRecorder
+from statusping.engine.os_lock import EngineLock
 from statusping.engine.retention import RETENTION_LEASE, RetentionRules, prune
 from statusping.engine.runners import run_check
 from statusping.engine.scheduler import Claim, claim_due, spread_backlog
 from statusping.outbound.http import HttpClient
+from statusping.process_status import EngineFigures
 from statusping.services.billing import end_lapsed_grace
 from statusping.services.recording import Observation
 from statusping.storage.repositories.leases import LeaseRepository
@@ -42,6 +48,7 @@ SQLITE_ENGINE_LEASE = "engine:sqlite"
 SINGLETON_TTL = timedelta(seconds=30)
 RENEW_EVERY = SINGLETON_TTL.total_seconds() / 3
 LEASE_SAFETY = timedelta(seconds=5)
+LOCK_RETRY = 0.5  # seconds between two tries for the OS lock while another live engine holds it
 LAG_REFRESH_SECONDS = 5.0  # /api/health sorts the lag buffer at most this often
 
 
@@ -53,6 +60,7 @@ class EngineOptions:
     poll_interval: float = 0.2
     flush_interval: float = 0.2
     singleton: bool = False  # SQLite: one engine at a time
+    lock_path: Path | None = None  # SQLite file: the OS lock that marks the live engine (singleton only)
     retention: RetentionRules | None = None  # prune history now and then (None: never)
     retention_every: float = 600.0
     # Checks in flight plus results waiting to be recorded; claiming waits beyond this.
@@ -111,6 +119,8 @@ class Engine(BackgroundLoop):
         self._inflight: set[asyncio.Task[None]] = set()
         self._lease_until = 0.0  # monotonic; the SQLite engine lease is ours until then
         self._lease_changed = asyncio.Event()
+        path = self.options.lock_path if self.options.singleton else None
+        self._lock = None if path is None else EngineLock(path)
 
     @property
     def queue_bound(self) -> int:
@@ -119,6 +129,17 @@ class Engine(BackgroundLoop):
     @property
     def pending(self) -> int:
         return len(self._pending)
+
+    def figures(self) -> EngineFigures:
+        """What /api/health and /metrics show of this engine (the lag p99 is cached for seconds)."""
+        lag = self.stats.lag_percentile(0.99)
+        return EngineFigures(
+            running=self.stats.active,
+            checks=self.stats.checks,
+            recorded=self.stats.recorded,
+            pending=len(self._pending),
+            lag_p99_ms=None if lag is None else round(lag, 1),
+        )
 
     async def run(self) -> None:
         """Run the engine's loops under the supervisor until :meth:`stop`; then drain, bounded."""
@@ -284,6 +305,8 @@ class Engine(BackgroundLoop):
                     await LeaseRepository(db).release(name, self.owner)
         except Exception as exc:  # they expire by themselves
             log.warning("releasing the engine's leases failed: %s", describe(exc))
+        if self._lock is not None:
+            self._lock.release()
 
     def _leased(self) -> bool:
         return not self.options.singleton or time.monotonic() < self._lease_until
@@ -296,10 +319,14 @@ class Engine(BackgroundLoop):
     async def _lease_loop(self, loop: Loop) -> None:
         while not self._stop.is_set():
             asked = time.monotonic()
-            async with self._transaction() as db:
-                held = await LeaseRepository(db).acquire(
-                    SQLITE_ENGINE_LEASE, self.owner, now=_now(), ttl=SINGLETON_TTL
-                )
+            # With the OS lock held, any other engine that held the lease is dead: take it over now.
+            alone = self._lock.try_acquire() if self._lock is not None else None
+            held = False
+            if alone is not False:  # an OS lock of ours, or none to be had: ask the lease
+                async with self._transaction() as db:
+                    held = await LeaseRepository(db).acquire(
+                        SQLITE_ENGINE_LEASE, self.owner, now=_now(), ttl=SINGLETON_TTL, take_over=bool(alone)
+                    )
             if held:
                 # Counted from before we asked, less a margin: never claim on a lease that may have run out.
                 self._lease_until = asked + (SINGLETON_TTL - LEASE_SAFETY).total_seconds()
@@ -308,7 +335,8 @@ class Engine(BackgroundLoop):
                 self._lease_until = 0.0
             self._lease_changed.set()
             loop.progress()
-            await self._sleep(RENEW_EVERY)
+            # A live rival holds the OS lock: try again soon, it costs no database round trip.
+            await self._sleep(RENEW_EVERY if held or alone is None else LOCK_RETRY)
 
 
 def missed_heartbeat(claim: Claim) -> CheckOutcome:

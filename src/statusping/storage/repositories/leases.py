@@ -13,11 +13,17 @@ class LeaseRepository:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
 
-    async def acquire(self, name: str, owner: str, *, now: datetime, ttl: timedelta) -> bool:
-        """Take or renew ``name`` for ``owner``; False while someone else holds it unexpired."""
+    async def acquire(
+        self, name: str, owner: str, *, now: datetime, ttl: timedelta, take_over: bool = False
+    ) -> bool:
+        """Take or renew ``name`` for ``owner``; False while someone else holds it unexpired.
+
+        ``take_over``: the caller knows the holder is dead (it holds the OS lock the holder would
+        hold), so the lease is taken whatever its expiry."""
+        still_held = or_(Lease.owner == owner, Lease.expires_at < now)
         renewed = await self.db.execute(
             update(Lease)
-            .where(Lease.name == name, or_(Lease.owner == owner, Lease.expires_at < now))
+            .where(Lease.name == name, *(() if take_over else (still_held,)))
             .values(owner=owner, expires_at=now + ttl)
         )
         if renewed.rowcount:  # type: ignore[attr-defined]

@@ -12,20 +12,20 @@ the library does the format and the label escaping.
 - ``statusping_monitor_tls_expiry_timestamp_seconds`` when the certificate expires (HTTPS monitors).
 - ``statusping_monitor_checks_24h`` / ``…_failures_24h`` from the hourly rollups: gauges, not
   counters, because a rolling 24 h sum goes down as hours leave the window.
-- ``statusping_engine_*`` the health of the check engine this process runs, if it runs one (what
-  ``/api/health`` reports).
+- ``statusping_engine_*`` the health of the check engine ``serve`` runs beside the web (in its own
+  process, or embedded), if it runs one: what ``/api/health`` reports.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from statusping.process_status import EngineFigures, StatusSource
 from statusping.services import metrics as service
 from statusping.services.metrics import STATUSES, MonitorFigures
 from statusping.web.deps import BEARER_CHALLENGE, Db, KeyHolderDep, now
@@ -35,7 +35,7 @@ LABELS = ["monitor_id", "name", "type"]
 
 
 class _Snapshot(Collector):
-    def __init__(self, monitors: list[MonitorFigures], engine: Any | None) -> None:
+    def __init__(self, monitors: list[MonitorFigures], engine: EngineFigures | None) -> None:
         self.monitors = monitors
         self.engine = engine
 
@@ -90,17 +90,16 @@ class _Snapshot(Collector):
             failures.add_metric(labels, m.failures_24h)
         return (up, state, response, ratio, tls, checks, failures)
 
-    def _engine(self, engine: Any) -> Iterable[Metric]:
-        stats = engine.stats
-        lag = stats.lag_percentile(0.99)
+    def _engine(self, engine: EngineFigures) -> Iterable[Metric]:
+        lag = engine.lag_p99_ms
         running = GaugeMetricFamily("statusping_engine_running", "1 while this process's check engine runs")
-        running.add_metric([], 1 if stats.active else 0)
+        running.add_metric([], 1 if engine.running else 0)
         pending = GaugeMetricFamily("statusping_engine_pending", "Results waiting to be recorded")
         pending.add_metric([], engine.pending)
         done = CounterMetricFamily("statusping_engine_checks", "Checks run by this process's engine")
-        done.add_metric([], stats.checks)
+        done.add_metric([], engine.checks)
         recorded = CounterMetricFamily("statusping_engine_recorded", "Check results recorded by this engine")
-        recorded.add_metric([], stats.recorded)
+        recorded.add_metric([], engine.recorded)
         found: list[Metric] = [running, pending, done, recorded]
         if lag is not None:
             p99 = GaugeMetricFamily(
@@ -117,7 +116,9 @@ async def metrics(request: Request, holder: KeyHolderDep, db: Db) -> Response:
         raise HTTPException(401, "send an API key: Authorization: Bearer <key>", headers=BEARER_CHALLENGE)
     figures = await service.monitor_figures(db, holder.account.organization, now())
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Snapshot(figures, request.app.state.check_engine))
+    source: StatusSource | None = request.app.state.background_status
+    status = source.current() if source is not None else None
+    registry.register(_Snapshot(figures, status.engine if status is not None else None))
     return Response(
         generate_latest(registry), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"}
     )
