@@ -1,7 +1,8 @@
 """The billing part of the settings page: plain forms that send the owner to Stripe.
 
-``POST /settings/billing/checkout`` (a plan) and ``POST /settings/billing/portal`` answer 303 to
-Stripe's page, or back to ``/settings?billing=<what went wrong>#plan``; they work without JavaScript.
+``POST /settings/billing/checkout`` (a plan) and ``POST /settings/billing/portal`` answer a page that
+moves on to Stripe's (see billing_redirect.html for why not a 303), or 303 back to
+``/settings?billing=<what went wrong>#plan``; they work without JavaScript.
 The landing page's "Choose Pro" leads through sign-up to ``/settings?checkout=pro#plan``, where
 the owner confirms with one click (a GET never starts a payment).
 """
@@ -23,6 +24,7 @@ from statusping.services.billing import BillingView
 from statusping.web.billing import billing_of, check_owner
 from statusping.web.deps import Db, OptionalAccount, SettingsDep
 from statusping.web.pages import page_kit
+from statusping.web.rendering import render
 
 router = APIRouter()
 
@@ -80,6 +82,12 @@ async def section(request: Request, db: Db, account: Account) -> BillingSection:
     return BillingSection(True, is_owner, view, offers, subscribed, chosen, notice)
 
 
+def _to_stripe(request: Request, account: Account, url: str, what: str) -> Response:
+    response = render(request, "billing_redirect.html", {"url": url, "what": what}, account=account)
+    response.headers["Cache-Control"] = "no-store"  # a session's URL is for this click only
+    return response
+
+
 def _back(reason: str) -> Response:
     return RedirectResponse(f"/settings?billing={reason}#plan", status_code=303)
 
@@ -109,7 +117,7 @@ async def checkout(request: Request, account: OptionalAccount, db: Db, settings:
         )
     except StatusPingError as exc:
         return _refusal(exc)
-    return RedirectResponse(url, status_code=303)
+    return _to_stripe(request, account, url, f"Checkout for the {get_plan(plan).title} plan.")
 
 
 @router.post("/settings/billing/portal")
@@ -124,7 +132,7 @@ async def portal(request: Request, account: OptionalAccount, db: Db, settings: S
         url = await service.open_portal(db, gateway, account, base_url=settings.base_url)
     except StatusPingError as exc:
         return _refusal(exc)
-    return RedirectResponse(url, status_code=303)
+    return _to_stripe(request, account, url, "Your billing details.")
 
 
 def signup_target(request: Request, plan: str) -> str | None:
