@@ -242,7 +242,9 @@ async def invitation_page(
     request: Request, token: str, account: OptionalAccount, db: Db, settings: SettingsDep
 ) -> Response:
     response = await _invitation_page(request, db, settings, token, account)
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this page's URL
+    # The token is in this page's URL: no other site may see it in a Referer. ("no-referrer" would
+    # also make the browser send ``Origin: null`` with the form, which the same-origin check refuses.)
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
