@@ -195,7 +195,8 @@ async def get_current_account(
         return holder.account  # keys are not sessions: an organization's two-factor rule spares them
     if session is None:
         raise NotAuthenticated("not signed in")
-    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1], session[0].active_organization_id))
+    account = await accounts.account_of(db, session[1], session[0].active_organization_id)
+    return await _two_factor_gate(request, db, account)
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
@@ -278,7 +279,8 @@ EndTransaction = Annotated[ports.EndTransaction, Depends(get_end_transaction)]
 async def get_optional_account(request: Request, session: OptionalSession, db: Db) -> Account | None:
     if session is None:
         return None
-    return await _two_factor_gate(request, db, await accounts.account_of(db, session[1], session[0].active_organization_id))
+    account = await accounts.account_of(db, session[1], session[0].active_organization_id)
+    return await _two_factor_gate(request, db, account)
 
 
 # Where a member whose organization requires two-factor sign-in may go before setting it up.
