@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
 from statusping.notifications.dispatcher import DispatcherOptions
+from statusping.storage.repositories.outbox import OutboxRepository, Outcome
 from tests.alerting import Receiver, create_channel, notifications, running_dispatcher
 from tests.conftest import free_port
 from tests.notifications.test_delivery import new_monitor, outage
@@ -65,6 +66,35 @@ async def test_a_try_in_flight_is_on_record_before_the_receiver_answers(
     assert attempt["status"] == "sending"
     assert attempt["duration_ms"] is None
     assert ">Sending</span>" in page.text
+
+
+async def test_a_send_whose_lease_lapsed_and_was_taken_over_counts_as_a_possible_second_copy(
+    app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """The lease ran out under a live but stalled sender (its database out of reach for longer than
+    the lease); a peer sent the alert, and then the stalled send went through too."""
+    await signup(client)
+    hook = await create_channel(client, name="Hook", kind="webhook", config={"url": receiver.url()})
+    monitor = await new_monitor(client, [hook["id"]])
+    await outage(app, monitor["id"])
+    async with app.state.sessionmaker() as db, db.begin():
+        (stalled,) = await OutboxRepository(db).claim_due(
+            owner="stalled", now=datetime.now(UTC), limit=1, lease=timedelta(seconds=0.2)
+        )
+    async with running_dispatcher(app, SHORT_LEASE):
+        (row,) = await eventually(lambda: _rows_with(client, "sent"))
+    assert row["maybe_sent_attempts"] == 1  # the stalled try, unknown for now
+    done = datetime.now(UTC)
+    async with app.state.sessionmaker() as db, db.begin():
+        kept = await OutboxRepository(db).settle(
+            stalled, "stalled", Outcome(True, None, False, 5000.0, done, None)
+        )
+    assert kept is False  # the claim was lost: the delivery stays as the peer settled it
+    (row,) = await notifications(client)
+    detail = (await client.get(f"/api/v1/notifications/{row['id']}")).json()
+    assert [a["status"] for a in detail["attempt_log"]] == ["sent", "sent"]  # each try's own truth
+    assert row["status"] == "sent"
+    assert row["maybe_sent_attempts"] == 1  # one copy more than the delivery needed
 
 
 class _FirstTryRefused:

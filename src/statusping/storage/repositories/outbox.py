@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import (
@@ -326,13 +326,20 @@ def _attempt_values(outcome: Outcome) -> dict[str, Any]:
 
 
 def _logged() -> Select[tuple[Delivery, AlertEvent, str, str, int]]:
-    """A delivery as the log shows it, with the count of its tries whose sender died mid-send."""
-    maybe_sent = (
-        select(func.count(DeliveryAttempt.id))
-        .where(DeliveryAttempt.delivery_id == Delivery.id, DeliveryAttempt.status == UNKNOWN)
-        .correlate(Delivery)
-        .scalar_subquery()
-    )
+    """A delivery as the log shows it, with how many more copies the receiver may have had: tries
+    cut off mid-send (``unknown``), and a second ``sent`` (a peer took over a send whose lease ran
+    out while the database was out of reach, and both went through)."""
+
+    def tries(status: str) -> Any:
+        return (
+            select(func.count(DeliveryAttempt.id))
+            .where(DeliveryAttempt.delivery_id == Delivery.id, DeliveryAttempt.status == status)
+            .correlate(Delivery)
+            .scalar_subquery()
+        )
+
+    sent = tries(SENT)
+    maybe_sent = tries(UNKNOWN) + case((sent > 1, sent - 1), else_=0)
     return (
         select(Delivery, AlertEvent, Channel.name, Channel.kind, maybe_sent)
         .join(AlertEvent, AlertEvent.id == Delivery.event_id)

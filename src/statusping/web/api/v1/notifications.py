@@ -57,8 +57,8 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     # The same on every try (webhook Idempotency-Key / X-StatusPing-Delivery, email Message-ID).
     idempotency_key: str
-    # Tries cut off mid-send by a crash or restart: the receiver may have had this message that
-    # many more times (each with the same idempotency key).
+    # Copies beyond one the receiver may have had (each with the same idempotency key): tries cut
+    # off mid-send by a crash or restart, and a second try that went through after a takeover.
     maybe_sent_attempts: int
     channel: ChannelRef
     event: EventRef
