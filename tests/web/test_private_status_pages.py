@@ -109,6 +109,9 @@ async def test_the_right_password_opens_everything_for_this_page_only(
         wrong = await _unlock(visitor, slug, "not it")
         assert wrong.status_code == 403
         assert "not the password" in wrong.text
+        assert (
+            f'name="next" value="/s/{slug}/history"' in wrong.text
+        )  # the form's own target is no place to go
         assert not visitor.cookies
 
         opened = await _unlock(visitor, slug, PASSWORD)

@@ -62,7 +62,7 @@ def normalised(css: str) -> str:
 
 
 def _refuse(detail: str) -> InvalidInput:
-    return InvalidInput(f"custom_css: {detail}", field=FIELD)
+    return InvalidInput(detail, field=FIELD)
 
 
 def clean_css(value: object) -> str | None:
@@ -71,7 +71,7 @@ def clean_css(value: object) -> str | None:
     if not text:
         return None
     if len(text) > MAX_LENGTH:
-        raise _refuse(f"at most {MAX_LENGTH:,} characters (this is {len(text):,})")
+        raise _refuse(f"custom CSS may be at most {MAX_LENGTH:,} characters (this is {len(text):,})")
     if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
         raise _refuse("control characters are not allowed")
     plain = normalised(text)

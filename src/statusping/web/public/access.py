@@ -62,16 +62,21 @@ def private_headers(response: Response) -> Response:
 
 
 def locked(
-    request: Request, gate: Gate, *, html: bool, status_code: int = 403, error: str | None = None
+    request: Request,
+    gate: Gate,
+    *,
+    html: bool,
+    status_code: int = 403,
+    error: str | None = None,
+    next_path: str | None = None,
 ) -> Response:
     """The password form (HTML) or a 403 JSON, never the page's bytes."""
     headers = {"Cache-Control": "no-store", "Vary": "Cookie"}
     if not html:
         return JSONResponse({"detail": error or LOCKED}, status_code=status_code, headers=headers)
-    path = request.url.path
     context: dict[str, Any] = {
         "gate": gate,
-        "next": path if path.startswith(f"/s/{gate.slug}") else f"/s/{gate.slug}",
+        "next": next_path or _safe_next(gate.slug, request.url.path),
         "error": error,
     }
     text = request.app.state.templates.env.get_template("status_private.html").render(context)
@@ -108,8 +113,13 @@ def _our_host(settings: Settings) -> str:
 
 
 def _safe_next(slug: str, value: str) -> str:
-    """Only a path of this page: never an open redirect."""
-    if value.startswith(f"/s/{slug}") and "//" not in value and "\\" not in value:
+    """Only a (GET) path of this page: never an open redirect, never the form's own target."""
+    if (
+        (value == f"/s/{slug}" or value.startswith(f"/s/{slug}/"))
+        and "//" not in value
+        and "\\" not in value
+        and not value.endswith(("/access", "/subscribe"))
+    ):
         return value
     return f"/s/{slug}"
 
@@ -143,7 +153,14 @@ async def access(slug: str, request: Request, db: Db) -> Response:
             db, page, password, client_ip=request.client.host if request.client else None, now=at
         )
     except (Forbidden, RateLimited) as exc:
-        response = locked(request, gate, html=not wants_json, status_code=exc.status_code, error=exc.detail)
+        response = locked(
+            request,
+            gate,
+            html=not wants_json,
+            status_code=exc.status_code,
+            error=exc.detail,
+            next_path=next_path,
+        )
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after_seconds)
         return response  # the counted failure commits with this answer
