@@ -7,12 +7,15 @@ webhook must come again (its claim outlived its sender) and the email must not; 
 the still-failing target again, must not open a second outage.
 
 The serve process gets a database of its own of the kind the suite runs on: a SQLite file, or a
-fresh database on the server of STATUSPING_TEST_DATABASE_URL. On SQLite the restarted engine first
-waits for the dead one's engine lease to expire (30 s), so this test takes about 40 s there.
+fresh database on the server of STATUSPING_TEST_DATABASE_URL.
+
+And checking resumes within seconds of the restart (issue 12): on SQLite the dead engine's lock is an
+OS lock the kernel dropped with it, so the new engine need not wait out the dead one's 30 s lease.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,3 +161,61 @@ async def test_sigkill_during_an_outage_neither_loses_nor_doubles_the_down_alert
     assert [body["event"] for body in sink.delivered] == ["down"]
     assert len(sink.arrived) == 2  # the one cut off by the kill, and the one delivered after it
     assert serve.starts == 2
+
+
+async def test_after_a_sigkill_checking_resumes_within_five_seconds_of_the_restart(
+    tmp_path: Path, serve_database: str, target: SwitchableTarget
+) -> None:
+    serve = ServeProcess(
+        tmp_path / "serve",
+        {
+            "STATUSPING_DATABASE_URL": serve_database,
+            "STATUSPING_MODE": "selfhosted",  # the target is on 127.0.0.1
+            "STATUSPING_MIN_INTERVAL_SECONDS": "1",
+        },
+    )
+    await serve.start()
+    try:
+        async with httpx.AsyncClient(base_url=serve.url, timeout=10) as client:
+            await signup(client)
+            ids = []
+            for n in range(3):
+                monitor = await create(
+                    client,
+                    "/api/v1/monitors",
+                    {"name": f"Shop {n}", "type": "http", "url": target.url, "interval_seconds": 1},
+                )
+                ids.append(monitor["id"])
+
+            async def results_since(since: datetime, monitor_id: str) -> list[dict[str, Any]]:
+                rows = await get_json(
+                    client, f"/api/v1/monitors/{monitor_id}/results", since=since.isoformat()
+                )
+                return rows or []
+
+            started = datetime.now(UTC)
+            await until(
+                lambda: results_since(started, ids[-1]), within=30, what="first checks", log=serve.log
+            )
+            await serve.kill()
+            killed_at = datetime.now(UTC)
+
+            restarted = time.monotonic()
+            await serve.start()
+
+            async def any_new_result() -> bool:
+                return any([await results_since(killed_at, monitor_id) for monitor_id in ids])
+
+            await until(any_new_result, within=30, what="a check after the restart", log=serve.log)
+            resumed_after = time.monotonic() - restarted
+
+            async def every_monitor_checked() -> bool:
+                return all([await results_since(killed_at, monitor_id) for monitor_id in ids])
+
+            await until(every_monitor_checked, within=10, what="every monitor checked again", log=serve.log)
+    finally:
+        await serve.stop()
+    assert resumed_after < 5.0, (
+        f"first check {resumed_after:.1f} s after the restart began\n{serve.log()[-3000:]}"
+    )
+    assert "another engine runs on this SQLite database" not in serve.log()
