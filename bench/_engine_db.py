@@ -109,7 +109,11 @@ def _copy(columns: dict[str, Any], index: int, interval: int, now: datetime) -> 
 
 
 async def stored_bytes(engine: AsyncEngine, kind: str) -> tuple[int, int]:
-    """(check_results bytes, whole database bytes); SQLite can only tell the whole (WAL included)."""
+    """(check results bytes, whole database bytes); SQLite can only tell the whole (WAL included).
+
+    On PostgreSQL the results are the day partitions of ``check_results`` (the parent holds no
+    rows) and ``check_errors``, each with its indexes and TOAST.
+    """
     async with engine.connect() as conn:
         if kind == "sqlite":
             page_size = (await conn.execute(text("PRAGMA page_size"))).scalar_one()
@@ -117,17 +121,24 @@ async def stored_bytes(engine: AsyncEngine, kind: str) -> tuple[int, int]:
             free = (await conn.execute(text("PRAGMA freelist_count"))).scalar_one()
             await conn.rollback()
             return int((pages - free) * page_size), int((pages - free) * page_size)
-        query = "SELECT pg_total_relation_size('check_results'), pg_database_size(current_database())"
+        query = (
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0), pg_database_size(current_database()) "
+            "FROM pg_class AS c WHERE c.relkind = 'r' "
+            "AND (c.relname LIKE 'check\\_results\\_p%' OR c.relname = 'check_errors')"
+        )
         results, whole = (await conn.execute(text(query))).one()
         await conn.rollback()
         return int(results), int(whole)
 
 
-async def last_result_id(engine: AsyncEngine) -> int:
+async def result_counts(engine: AsyncEngine) -> tuple[int, int]:
+    """(results stored, of which failures): counted, as results have no running id."""
     async with engine.connect() as conn:
-        value = (await conn.execute(text("SELECT max(id) FROM check_results"))).scalar_one()
+        rows, failed = (
+            await conn.execute(text("SELECT count(*), count(*) FILTER (WHERE NOT ok) FROM check_results"))
+        ).one()
         await conn.rollback()
-        return int(value or 0)
+        return int(rows), int(failed)
 
 
 async def overdue_monitors(engine: AsyncEngine, *, now: datetime, seconds: float) -> int:

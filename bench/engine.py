@@ -34,9 +34,9 @@ from _engine_db import (
     BenchDatabase,
     create_database,
     drop_database,
-    last_result_id,
     overdue_monitors,
     postgres_cpu_seconds,
+    result_counts,
     seed,
     sqlite_files_after_checkpoint,
     stored_bytes,
@@ -97,7 +97,7 @@ async def _run_engine(conn: Connection, db: BenchDatabase, args: dict[str, Any])
 
     # The window: everything below is measured from here to its end.
     engine.stats.lags_ms = deque(maxlen=10_000_000)
-    bytes0, id0 = await stored_bytes(db_engine, db.kind), await last_result_id(db_engine)
+    bytes0, count0 = await stored_bytes(db_engine, db.kind), await result_counts(db_engine)
     checks0, recorded0 = engine.stats.checks, engine.stats.recorded
     conn.send(("window", time.monotonic()))
     cpu0, t0, threads0 = time.process_time(), time.monotonic(), thread_cpu_seconds()
@@ -110,14 +110,14 @@ async def _run_engine(conn: Connection, db: BenchDatabase, args: dict[str, Any])
     now = datetime.now(UTC)
     overdue_1s = await overdue_monitors(db_engine, now=now, seconds=1)
     overdue_5s = await overdue_monitors(db_engine, now=now, seconds=5)
-    bytes1, id1 = await stored_bytes(db_engine, db.kind), await last_result_id(db_engine)
-    failed = await _failed_between(db_engine, id0, id1)
+    bytes1, count1 = await stored_bytes(db_engine, db.kind), await result_counts(db_engine)
+    failed = count1[1] - count0[1]
 
     engine.stop()
     await running
     await client.close()
     await db_engine.dispose()
-    stored = id1 - id0
+    stored = count1[0] - count0[0]
     return EngineResult(
         seconds=round(t1 - t0, 2),
         checks=checks,
@@ -137,22 +137,6 @@ async def _run_engine(conn: Connection, db: BenchDatabase, args: dict[str, Any])
         overdue_1s_at_end=overdue_1s,
         overdue_5s_at_end=overdue_5s,
     )
-
-
-async def _failed_between(db_engine: Any, first: int, last: int) -> int:
-    from sqlalchemy import func, select
-
-    from statusping.storage.models import CheckResult
-
-    query = (
-        select(func.count())
-        .select_from(CheckResult)
-        .where(CheckResult.id > first, CheckResult.id <= last, CheckResult.ok.is_(False))
-    )
-    async with db_engine.connect() as conn:
-        value = (await conn.execute(query)).scalar_one()
-        await conn.rollback()
-        return int(value)
 
 
 def engine_process(conn: Connection, db: BenchDatabase, args: dict[str, Any]) -> None:

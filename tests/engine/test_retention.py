@@ -12,10 +12,22 @@ from sqlalchemy import func, select, update
 from statusping.config import Settings
 from statusping.engine.retention import prune
 from statusping.engine.setup import retention_rules
-from statusping.storage.models import CheckResult, DailyRollup, HourlyRollup, Monitor, Organization
+from statusping.storage.models import (
+    CheckError,
+    CheckResult,
+    DailyRollup,
+    HourlyRollup,
+    Monitor,
+    Organization,
+)
+from statusping.storage.repositories.results import ResultsRepository
 from tests.support import signup
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+OK_RESULT = {
+    "region": "default", "ok": True, "status_code": 200, "response_ms": 12.5, "dns_ms": None,
+    "connect_ms": 1.0, "tls_ms": None, "ttfb_ms": 9.0, "error_kind": None,
+}  # fmt: skip
 
 
 async def seed(app: FastAPI, client: httpx.AsyncClient, plan: str) -> uuid.UUID:
@@ -29,8 +41,14 @@ async def seed(app: FastAPI, client: httpx.AsyncClient, plan: str) -> uuid.UUID:
         await db.execute(
             update(Organization).where(Organization.slug == me["organization"]["slug"]).values(plan=plan)
         )
-        for age in (timedelta(hours=1), timedelta(days=2), timedelta(days=8)):
-            db.add(CheckResult(monitor_id=monitor_id, checked_at=NOW - age, region="default", ok=True))
+        num = await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id))
+        await ResultsRepository(db).insert(
+            [
+                {**OK_RESULT, "monitor_id": monitor_id, "checked_at": NOW - age, "error": "slow"}
+                for age in (timedelta(hours=1), timedelta(days=2), timedelta(days=8))
+            ],
+            {monitor_id: num},
+        )
         for age in (timedelta(hours=1), timedelta(days=2), timedelta(days=100), timedelta(days=400)):
             bucket = (NOW - age).replace(minute=0, second=0)
             db.add(HourlyRollup(monitor_id=monitor_id, region="default", bucket_start=bucket))
@@ -40,8 +58,16 @@ async def seed(app: FastAPI, client: httpx.AsyncClient, plan: str) -> uuid.UUID:
 
 async def ages(app: FastAPI, monitor_id: uuid.UUID) -> dict[str, int]:
     async with app.state.sessionmaker() as db:
-        counts = {}
-        for name, model in (("raw", CheckResult), ("hourly", HourlyRollup), ("daily", DailyRollup)):
+        num = await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id))
+        raw = await db.scalar(
+            select(func.count()).select_from(CheckResult).where(CheckResult.monitor_num == num)
+        )
+        errors = await db.scalar(
+            select(func.count()).select_from(CheckError).where(CheckError.monitor_num == num)
+        )
+        assert errors == raw  # error text goes with its result
+        counts = {"raw": int(raw or 0)}
+        for name, model in (("hourly", HourlyRollup), ("daily", DailyRollup)):
             counts[name] = int(
                 await db.scalar(select(func.count()).select_from(model).where(model.monitor_id == monitor_id))
                 or 0

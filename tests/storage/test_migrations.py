@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 from statusping.storage.db import create_engine
 from statusping.storage.migrate import alembic_config
 from statusping.storage.models import Base
+from statusping.storage.partitions import autogenerate_filter
 
 
 async def test_autogenerate_finds_nothing_to_change(database_url: str) -> None:
@@ -17,7 +18,14 @@ async def test_autogenerate_finds_nothing_to_change(database_url: str) -> None:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata
+                    MigrationContext.configure(
+                        sync,
+                        opts={
+                            "compare_type": True,
+                            "include_object": autogenerate_filter(sync.dialect.name),
+                        },
+                    ),
+                    Base.metadata,
                 )
             )
     finally:

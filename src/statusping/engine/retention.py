@@ -2,7 +2,9 @@
 
 Runs periodically on one node at a time (a named lease), deleting in small batches, each in its own
 short transaction, so writers never wait long behind it. Once a monitor's windows are full, its
-storage stops growing.
+storage stops growing. On PostgreSQL raw results are partitioned by day: a pass first makes the next
+days' partitions and drops the days older than every plan's raw window whole; the row deletes that
+follow only trim the plans with shorter windows and the day at the edge.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from statusping.storage import partitions
 from statusping.storage.models import AlertEvent, Monitor, Organization
 from statusping.storage.repositories.dashboard import DashboardRepository
-from statusping.storage.repositories.history import RESULTS_TABLE, ROLLUP_TABLES
+from statusping.storage.repositories.history import ROLLUP_TABLES
 from statusping.storage.repositories.leases import LeaseRepository
+from statusping.storage.repositories.results import prune_monitor, prune_monitors
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,7 @@ ALERT_LOG_KEPT = timedelta(days=90)
 CHANGES_KEPT = timedelta(days=1)  # open dashboards follow the change record within seconds
 BUCKET_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 BATCH = 5000
+MONITORS_PER_STATEMENT = 500  # PostgreSQL: monitors whose old results one DELETE takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +81,18 @@ async def prune(
     async with sessionmaker() as db, db.begin():
         if not await LeaseRepository(db).acquire(RETENTION_LEASE, owner, now=now, ttl=timedelta(minutes=15)):
             return 0
+    windows = await _windows(sessionmaker, rules, now)
+    async with sessionmaker() as db, db.begin():
+        await partitions.ensure_partitions(db, now.date())
+    if windows:
+        async with sessionmaker() as db, db.begin():
+            oldest = min(rules.raw_cutoff(days, now) for _, days in windows)
+            dropped = await partitions.drop_partitions_before(db, oldest)
+        if dropped:
+            log.info("retention dropped the result partitions %s", ", ".join(dropped))
     deleted = 0
-    for orgs, days in await _windows(sessionmaker, rules, now):
-        deleted += await _prune_table(
-            sessionmaker, RESULTS_TABLE, "checked_at", orgs, rules.raw_cutoff(days, now)
-        )
+    for orgs, days in windows:
+        deleted += await _prune_results(sessionmaker, orgs, rules.raw_cutoff(days, now))
         for name, table in ROLLUP_TABLES.items():
             # A bucket goes once it has ended before the cutoff: yesterday's daily bucket still
             # holds the last 24 hours' first part.
@@ -119,6 +131,41 @@ async def _prune_alert_log(sessionmaker: async_sessionmaker[AsyncSession], cutof
         total += count
         if count < BATCH:
             return total
+
+
+async def _prune_results(
+    sessionmaker: async_sessionmaker[AsyncSession], orgs: ColumnElement[bool], cutoff: datetime
+) -> int:
+    """Each monitor's results older than ``cutoff``, a bounded number of rows per transaction."""
+    async with sessionmaker() as db:
+        nums = [
+            n
+            for n in await db.scalars(
+                select(Monitor.num)
+                .join(Organization, Organization.id == Monitor.organization_id)
+                .where(orgs)
+                .order_by(Monitor.num)
+            )
+            if n is not None
+        ]
+        postgres = db.get_bind().dialect.name == "postgresql"
+    total = 0
+    if postgres:
+        for start in range(0, len(nums), MONITORS_PER_STATEMENT):
+            async with sessionmaker() as db, db.begin():
+                total += await prune_monitors(db, nums[start : start + MONITORS_PER_STATEMENT], cutoff)
+        return total
+    index = 0
+    while index < len(nums):
+        async with sessionmaker() as db, db.begin():
+            budget = BATCH
+            while index < len(nums) and budget > 0:
+                count = await prune_monitor(db, nums[index], cutoff, limit=budget)
+                total += count
+                budget -= count
+                if budget > 0:  # fewer than asked: this monitor is done
+                    index += 1
+    return total
 
 
 async def _prune_table(

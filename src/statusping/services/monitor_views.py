@@ -18,9 +18,10 @@ from statusping.domain.errors import Forbidden
 from statusping.domain.plans import PLANS, Plan
 from statusping.domain.uptime import Window, window_allowed
 from statusping.services import statistics
-from statusping.storage.models import CheckResult, Incident, Monitor
+from statusping.storage.models import Incident, Monitor
 from statusping.storage.repositories.history import HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository
+from statusping.storage.repositories.results import StoredResult
 from statusping.storage.repositories.series import SeriesRepository
 
 # Raw checks in a 24 h chart: 8,640 at a 10 s interval; the cap only guards a misconfigured floor.
@@ -60,7 +61,7 @@ class Overview:
     stats: dict[str, Any]  # the selected range's window summary: p50/p95/p99, checks, failures
     timings: dict[str, float | None]  # average DNS / connect / TLS / TTFB over the range
     incidents: list[tuple[Incident, float]]  # with duration in seconds (open ones: so far)
-    checks: Sequence[CheckResult]
+    checks: Sequence[StoredResult]
     older_than: datetime | None  # the next page of the check log, if there is one
 
 

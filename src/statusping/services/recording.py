@@ -28,6 +28,7 @@ from statusping.storage import status_versions
 from statusping.storage.models import Incident
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository, MonitorRow
+from statusping.storage.repositories.results import ResultsRepository
 
 MAX_ERROR_LENGTH = 300
 
@@ -84,7 +85,12 @@ def _ms(value: float | None) -> float | None:
 
 def _storable(obs: Observation) -> Observation:
     outcome = storable_outcome(obs.outcome)
-    return obs if outcome is obs.outcome else replace(obs, outcome=outcome)
+    # Results keep whole milliseconds; the state and incidents take the same time, so a result's
+    # time and the incident it started stay equal.
+    checked_at = obs.checked_at.replace(microsecond=obs.checked_at.microsecond // 1000 * 1000)
+    if outcome is obs.outcome and checked_at == obs.checked_at:
+        return obs
+    return replace(obs, outcome=outcome, checked_at=checked_at)
 
 
 async def record(db: AsyncSession, observations: Sequence[Observation], *, region: str) -> list[Recorded]:
@@ -123,7 +129,7 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
         if not in_maintenance:  # a planned window sends no alerts
             alerts.append(AlertInput(monitor, obs.outcome, transition, obs.checked_at))
     results = [r.result for r in recorded]
-    await repo.insert_results(results)
+    await ResultsRepository(db).insert(results, {m.id: m.num for m in monitors.values()})
     await repo.save_states([monitors[r.monitor_id] for r in recorded])
     # In the same transaction, so open dashboards on every node learn of exactly what was committed.
     await note_changes(db, changes, datetime.now(UTC))

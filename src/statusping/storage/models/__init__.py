@@ -7,6 +7,7 @@ from statusping.storage.models.base import Base
 from statusping.storage.models.billing_account import BillingAccount
 from statusping.storage.models.billing_event import BillingEvent
 from statusping.storage.models.channel import Channel
+from statusping.storage.models.check_error import CheckError
 from statusping.storage.models.check_result import CheckResult
 from statusping.storage.models.delivery import Delivery
 from statusping.storage.models.delivery_attempt import DeliveryAttempt
@@ -23,6 +24,7 @@ from statusping.storage.models.monitor_pause import MonitorPause
 from statusping.storage.models.organization import Organization
 from statusping.storage.models.password_reset import PasswordResetToken
 from statusping.storage.models.ping import Ping
+from statusping.storage.models.region import Region
 from statusping.storage.models.rollup import DailyRollup, HourlyRollup
 from statusping.storage.models.session import UserSession
 from statusping.storage.models.status_incident import StatusIncident, StatusIncidentUpdate
@@ -41,6 +43,7 @@ __all__ = [
     "BillingAccount",
     "BillingEvent",
     "Channel",
+    "CheckError",
     "CheckResult",
     "DailyRollup",
     "Delivery",
@@ -60,6 +63,7 @@ __all__ = [
     "PasswordResetToken",
     "Ping",
     "RecoveryCode",
+    "Region",
     "StatusIncident",
     "StatusIncidentUpdate",
     "StatusPage",

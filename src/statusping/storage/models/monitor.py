@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text, true
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Sequence, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from statusping.storage.models.base import Base, CreatedAt, UuidPk, utcnow
@@ -36,6 +36,12 @@ class Monitor(UuidPk, CreatedAt, Base):
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     heartbeat_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A small integer key that check results carry instead of the 16-byte id (migration 0023): from
+    # a sequence on PostgreSQL, from a trigger on SQLite (max + 1; a deleted monitor's results go
+    # with it, so a number used again names nobody else's history).
+    num: Mapped[int] = mapped_column(
+        Integer, Sequence("monitors_num_seq"), unique=True, index=True, nullable=True
+    )
     # Latency above which consecutive successful checks mark the monitor degraded; None = off.
     degraded_ms: Mapped[int | None]
     # Whether entering and leaving degraded alerts the monitor's channels (down/up always do).

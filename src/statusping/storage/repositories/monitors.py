@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from statusping.storage.models import CheckResult, Incident, Monitor
+from statusping.storage.models import Incident, Monitor
+from statusping.storage.repositories.results import ResultsRepository, StoredResult
 
 STATE_COLUMNS = (
     Monitor.id, Monitor.organization_id, Monitor.name, Monitor.type, Monitor.config, Monitor.paused,
     Monitor.status, Monitor.consecutive_failures, Monitor.first_failure_at, Monitor.last_error,
     Monitor.failure_threshold, Monitor.interval_seconds, Monitor.retry_interval_seconds,
     Monitor.last_checked_at, Monitor.last_response_ms, Monitor.ssl_expires_at, Monitor.ssl_issuer,
-    Monitor.next_check_at, Monitor.lease_owner, Monitor.lease_expires_at,
+    Monitor.next_check_at, Monitor.lease_owner, Monitor.lease_expires_at, Monitor.num,
     Monitor.degraded_ms, Monitor.degraded_alerts, Monitor.latency_streak,
 )  # fmt: skip
 
@@ -47,6 +48,7 @@ class MonitorRow:
     next_check_at: datetime | None
     lease_owner: str | None
     lease_expires_at: datetime | None
+    num: int  # the key its check results carry
     degraded_ms: int | None
     degraded_alerts: bool
     latency_streak: int
@@ -113,15 +115,9 @@ class MonitorRepository:
         limit: int,
         since: datetime | None = None,
         until: datetime | None = None,
-    ) -> Sequence[CheckResult]:
+    ) -> list[StoredResult]:
         """Newest first; ``until`` is exclusive so the oldest time of a page pages back cleanly."""
-        query = select(CheckResult).where(CheckResult.monitor_id == monitor_id)
-        if since is not None:
-            query = query.where(CheckResult.checked_at >= since)
-        if until is not None:
-            query = query.where(CheckResult.checked_at < until)
-        query = query.order_by(CheckResult.checked_at.desc(), CheckResult.id.desc()).limit(limit)
-        return (await self.db.scalars(query)).all()
+        return await ResultsRepository(self.db).page(monitor_id, limit=limit, since=since, until=until)
 
     async def incidents(self, monitor_id: uuid.UUID, *, limit: int) -> Sequence[Incident]:
         return (
@@ -213,10 +209,6 @@ class MonitorRepository:
                 for m in monitors
             ],
         )
-
-    async def insert_results(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.db.execute(insert(CheckResult), rows)
 
     async def open_incident(self, monitor_id: uuid.UUID) -> Incident | None:
         return await self.db.scalar(

@@ -1,4 +1,5 @@
-"""Raw check rows as plain columns, for charts: one narrow indexed range scan, no ORM objects."""
+"""Raw check rows as plain columns, for charts: one narrow range scan of the monitor's rows, no ORM
+objects (durations come back as float milliseconds or None, times as aware datetimes)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from statusping.storage.models import CheckResult
+from statusping.storage.models import CheckResult, Monitor
 
 SERIES_COLUMNS = ("checked_at", "ok", "response_ms", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms")
 
@@ -26,7 +27,11 @@ class SeriesRepository:
         table = CheckResult.__table__
         newest = (
             select(*(table.c[name] for name in SERIES_COLUMNS))
-            .where(table.c.monitor_id == monitor_id, table.c.checked_at >= start, table.c.checked_at < end)
+            .where(
+                table.c.monitor_num == select(Monitor.num).where(Monitor.id == monitor_id).scalar_subquery(),
+                table.c.checked_at >= start,
+                table.c.checked_at < end,
+            )
             .order_by(table.c.checked_at.desc())
             .limit(limit)
             .subquery()

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.domain.schedule_cron import expectation_of, expected_before
 from statusping.domain.secrets import mask_monitor_config
-from statusping.storage.models import CheckResult, Incident, Monitor
+from statusping.storage.models import Incident, Monitor
+from statusping.storage.repositories.results import StoredResult
 from statusping.web.api.types import Input
 
 MonitorTypeName = Literal["http", "tcp", "dns", "heartbeat"]
@@ -85,7 +86,7 @@ class CheckResultOut(BaseModel):
     error: str | None
 
     @classmethod
-    def of(cls, row: CheckResult | dict[str, Any]) -> CheckResultOut:
+    def of(cls, row: StoredResult | dict[str, Any]) -> CheckResultOut:
         get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
         return cls(
             checked_at=get("checked_at"),

@@ -1,0 +1,230 @@
+"""Check results in and out of their compact layout (see ``storage/models/check_result.py``).
+
+Callers keep speaking of a result as the API shows it — a monitor id, a time, a region name,
+optional floats — and this module turns that into integer keys and codes on the way in and back on
+the way out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, func, insert, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.storage.models import CheckError, CheckResult, Monitor, Region
+from statusping.storage.types import EpochMillis
+
+RESULTS: Table = CheckResult.__table__  # type: ignore[assignment]
+ERRORS: Table = CheckError.__table__  # type: ignore[assignment]
+REGIONS: Table = Region.__table__  # type: ignore[assignment]
+_KEY = ("monitor_num", "checked_at", "region_num")
+_VALUES = ("ok", "status_code", "response_ms", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "error_kind")
+# PostgreSQL indexes results by monitor only (see the model), so a page is read a time window at a
+# time, newest first, widening until it is full: a page of a busy monitor reads about one window.
+_FIRST_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """One check result as the API and pages show it."""
+
+    checked_at: datetime
+    region: str
+    ok: bool
+    status_code: int | None
+    response_ms: float | None
+    dns_ms: float | None
+    connect_ms: float | None
+    tls_ms: float | None
+    ttfb_ms: float | None
+    error_kind: str | None
+    error: str | None
+
+
+class ResultsRepository:
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+
+    @property
+    def _postgres(self) -> bool:
+        return self.db.get_bind().dialect.name == "postgresql"
+
+    # Regions ---------------------------------------------------------------------------------
+
+    async def region_nums(self, names: set[str]) -> dict[str, int]:
+        """The number of each region, adding the regions seen for the first time.
+
+        Read per batch rather than cached per process: one indexed read of a tiny table, and never
+        wrong after the table was emptied (as the test suite does between tests).
+        """
+        found = await self._regions(names)
+        missing = names - found.keys()
+        if missing:
+            dialect_insert = pg_insert if self._postgres else sqlite_insert
+            await self.db.execute(
+                dialect_insert(REGIONS).on_conflict_do_nothing(index_elements=["name"]),
+                [{"name": name} for name in sorted(missing)],
+            )
+            found = await self._regions(names)
+        return found
+
+    async def _regions(self, names: set[str]) -> dict[str, int]:
+        rows = await self.db.execute(select(REGIONS.c.name, REGIONS.c.num).where(REGIONS.c.name.in_(names)))
+        return {row[0]: row[1] for row in rows}
+
+    async def region_names(self) -> dict[int, str]:
+        rows = await self.db.execute(select(REGIONS.c.num, REGIONS.c.name))
+        return {row[0]: row[1] for row in rows}
+
+    # Writing ---------------------------------------------------------------------------------
+
+    async def insert(self, results: Sequence[Mapping[str, Any]], nums: Mapping[uuid.UUID, int]) -> None:
+        """Store results given as the API shows them (``monitor_id``, ``region`` name, ``error``).
+
+        A second result of the same monitor, region and millisecond is dropped (SQLite's key refuses
+        it; two checks of one monitor from one place in the same millisecond are one check twice).
+        """
+        if not results:
+            return
+        regions = await self.region_nums({r["region"] for r in results})
+        rows: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for result in results:
+            row = {name: result[name] for name in _VALUES}
+            row["monitor_num"] = nums[result["monitor_id"]]
+            row["checked_at"] = result["checked_at"]
+            row["region_num"] = regions[result["region"]]
+            rows.append(row)
+            if result.get("error"):
+                errors.append({**{k: row[k] for k in _KEY}, "error": result["error"]})
+        if self._postgres:
+            await self.db.execute(insert(RESULTS), rows)
+            if errors:
+                await self.db.execute(pg_insert(ERRORS).on_conflict_do_nothing(), errors)
+        else:
+            await self.db.execute(sqlite_insert(RESULTS).on_conflict_do_nothing(), rows)
+            if errors:
+                await self.db.execute(sqlite_insert(ERRORS).on_conflict_do_nothing(), errors)
+
+    # Reading ---------------------------------------------------------------------------------
+
+    async def page(
+        self,
+        monitor_id: uuid.UUID,
+        *,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[StoredResult]:
+        """Newest first; ``until`` is exclusive so the oldest time of a page pages back cleanly."""
+        monitor = (
+            await self.db.execute(select(Monitor.num, Monitor.created_at).where(Monitor.id == monitor_id))
+        ).one_or_none()
+        if monitor is None or monitor.num is None:
+            return []
+        if not self._postgres:
+            rows = await self._between(monitor.num, since, until, limit)
+        else:
+            # Nothing is older than its monitor (a day of slack for imported history).
+            floor = monitor.created_at - timedelta(days=1)
+            if since is not None:
+                floor = max(floor, since)
+            end = until
+            if end is None:
+                newest = await self.db.scalar(
+                    select(Monitor.last_checked_at).where(Monitor.id == monitor_id)
+                )
+                end = (newest or monitor.created_at) + timedelta(milliseconds=1)
+            rows = []
+            window = _FIRST_WINDOW
+            upper = end
+            while len(rows) < limit and upper > floor:
+                lower = max(floor, upper - window)
+                rows += await self._between(monitor.num, lower, upper, limit - len(rows))
+                upper, window = lower, window * 2
+            if until is None:  # a check-now newer than last_checked_at cannot exist, but be exact
+                rows = await self._between(monitor.num, end, None, limit) + rows
+                rows = rows[:limit]
+        names = await self.region_names()
+        return [_stored(row, names) for row in rows]
+
+    async def _between(
+        self, num: int, since: datetime | None, until: datetime | None, limit: int
+    ) -> list[Any]:
+        r, e = RESULTS.c, ERRORS.c
+        query = (
+            select(r.checked_at, r.region_num, *(r[name] for name in _VALUES), e.error)
+            .select_from(
+                RESULTS.outerjoin(
+                    ERRORS,
+                    and_(
+                        e.monitor_num == r.monitor_num,
+                        e.checked_at == r.checked_at,
+                        e.region_num == r.region_num,
+                    ),
+                )
+            )
+            .where(r.monitor_num == num)
+        )
+        if since is not None:
+            query = query.where(r.checked_at >= since)
+        if until is not None:
+            query = query.where(r.checked_at < until)
+        query = query.order_by(r.checked_at.desc(), r.region_num).limit(limit)
+        return list((await self.db.execute(query)).all())
+
+
+def _stored(row: Any, regions: Mapping[int, str]) -> StoredResult:
+    return StoredResult(
+        checked_at=row.checked_at,
+        region=regions.get(row.region_num, str(row.region_num)),
+        ok=row.ok,
+        status_code=row.status_code,
+        response_ms=row.response_ms,
+        dns_ms=row.dns_ms,
+        connect_ms=row.connect_ms,
+        tls_ms=row.tls_ms,
+        ttfb_ms=row.ttfb_ms,
+        error_kind=row.error_kind,
+        error=row.error,
+    )
+
+
+
+async def prune_monitors(db: AsyncSession, nums: Sequence[int], before: datetime) -> int:
+    """Delete results (and error text) older than ``before`` of the monitors ``nums`` (PostgreSQL:
+    no global write lock, so one statement for a group; whole old days went before as partitions)."""
+    r, e = RESULTS.c, ERRORS.c
+    await db.execute(delete(ERRORS).where(e.monitor_num.in_(nums), e.checked_at < before))
+    result = await db.execute(delete(RESULTS).where(r.monitor_num.in_(nums), r.checked_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def prune_monitor(db: AsyncSession, num: int, before: datetime, *, limit: int) -> int:
+    """Delete at most ``limit`` of one monitor's results older than ``before`` (and their error text).
+
+    On SQLite a monitor's old rows are one range at the start of its part of the primary key; taking
+    them ``limit`` at a time keeps each write transaction to milliseconds. Fewer than ``limit``
+    deleted means the monitor is done.
+    """
+    r, e = RESULTS.c, ERRORS.c
+    # The time of the (limit+1)-th oldest row: everything before it is the range to delete.
+    nth = (
+        select(r.checked_at)
+        .where(r.monitor_num == num, r.checked_at < before)
+        .order_by(r.checked_at)
+        .offset(limit)
+        .limit(1)
+        .scalar_subquery()
+    )
+    bound = func.coalesce(nth, literal(before, EpochMillis()))
+    await db.execute(delete(ERRORS).where(e.monitor_num == num, e.checked_at < bound))
+    result = await db.execute(delete(RESULTS).where(r.monitor_num == num, r.checked_at < bound))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
