@@ -319,5 +319,5 @@ def target_of(monitor_type: MonitorType, config: dict[str, Any]) -> str:
     if monitor_type is MonitorType.DNS:
         return f"{config['record_type']} {config['hostname']}"
     if config.get("schedule"):
-        return f"heartbeat, cron {config['schedule']} ({config.get('timezone') or 'UTC'})"
+        return f"cron {config['schedule']} ({config.get('timezone') or 'UTC'})"
     return "heartbeat"
