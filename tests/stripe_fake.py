@@ -8,13 +8,16 @@ tests assert what the app asked Stripe for. Events are signed with Stripe's docu
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import hmac
 import itertools
 import json
+import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,3 +215,32 @@ async def deliver(
     if signature == "":
         del headers["Stripe-Signature"]
     return await client.post("/billing/stripe-webhook", content=payload, headers=headers)
+
+
+@contextmanager
+def threaded_fake_stripe() -> Iterator[FakeStripe]:
+    """The same stand-in on a thread of its own, for synchronous tests (the browser's)."""
+    loop = asyncio.new_event_loop()
+    ready: concurrent.futures.Future[FakeStripe] = concurrent.futures.Future()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with running_fake_stripe() as fake:
+            ready.set_result(fake)
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.result(timeout=10)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=10)
+        loop.close()
+
+
+def post_event(base_url: str, body: dict[str, Any]) -> httpx.Response:
+    """Deliver a signed event to a running server (synchronous, for the browser tests)."""
+    payload = json.dumps(body)
+    headers = {"Content-Type": "application/json", "Stripe-Signature": sign(payload)}
+    return httpx.post(f"{base_url}/billing/stripe-webhook", content=payload, headers=headers, timeout=10)
