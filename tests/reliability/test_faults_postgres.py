@@ -1,5 +1,6 @@
 """The PostgreSQL server goes away for 30 s under a running `statusping serve`, then comes back: the
-engine and the dispatcher recover without a process restart and catch up (issue 8, item 9).
+engine and the dispatcher recover without a process restart and catch up (issue 8, item 9), and the
+log says so in a few lines (issue 12): one per loop when it loses the database, one when it is back.
 
 The test starts a PostgreSQL server of its own (initdb and pg_ctl from /usr/lib/postgresql/*/bin on a
 free port, as the ``postgres`` OS user when run as root), so it does not depend on the suite's
@@ -11,7 +12,9 @@ STATUSPING_REQUIRE_POSTGRES=1 (set by .ci/run), in which case it fails.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -200,3 +203,11 @@ async def test_thirty_seconds_without_the_database_and_monitoring_carries_on(
     ]
     assert [body["event"] for body in sink.delivered] == ["down"]
     assert "Shop" in sink.delivered[0]["monitor"]["name"]
+
+    lines = serve.log().splitlines()
+    assert not [line for line in lines if line.startswith("Traceback")], serve.log()[-6000:]
+    said = [line for line in lines if re.search(r" (WARNING|ERROR|CRITICAL) statusping", line)]
+    per_loop = Counter(line.split(": ", 1)[1].split()[0] for line in said)
+    assert max(per_loop.values()) <= 3, "\n".join(said)
+    assert any("engine.claim lost the database" in line for line in said), "\n".join(said)
+    assert any(re.search(r"engine.claim has the database back after \d+\.\d s", line) for line in said)
