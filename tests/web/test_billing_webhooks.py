@@ -242,6 +242,25 @@ async def test_late_and_old_events_do_not_undo_newer_ones(
     assert await plan_of(client) == "pro"
 
 
+async def test_the_same_event_delivered_twice_at_once_is_applied_once(
+    app: FastAPI, client: httpx.AsyncClient, stripe: httpx.AsyncClient
+) -> None:
+    me = await signup(client)
+    t = int(time.time())
+    body = event(
+        "customer.subscription.created",
+        subscription("sub_C", customer="cus_C", plan="pro", created=t, org_id=me["organization"]["id"]),
+        created=t,
+    )
+
+    answers = await asyncio.gather(deliver(stripe, body), deliver(stripe, body))
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert sorted(a.json()["outcome"] for a in answers) == ["duplicate: processed before", "plan free -> pro"]
+    assert await plan_of(client) == "pro"
+    assert await events_recorded(app) == 1
+
+
 @pytest.mark.parametrize(
     "forgery",
     ["wrong secret", "tampered body", "missing header", "stale timestamp", "garbage header"],
