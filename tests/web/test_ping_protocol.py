@@ -188,3 +188,20 @@ async def test_another_organization_cannot_read_the_pings(
     async with make_client(app) as outsider:
         await signup(outsider, organization="Other Org")
         assert (await outsider.get(f"/api/v1/monitors/{monitor['id']}/pings")).status_code == 404
+
+
+async def test_only_the_newest_100_pings_are_kept_and_odd_bytes_are_stored_cleanly(
+    client: httpx.AsyncClient, served: str
+) -> None:
+    monitor, url = await heartbeat(client, served)
+    async with httpx.AsyncClient() as cron:
+        for n in range(103):
+            assert (await cron.post(f"{url}/log", content=f"line {n}".encode())).status_code == 200
+        # A NUL byte (PostgreSQL refuses it in text) and bytes that are not UTF-8.
+        assert (await cron.post(url, content=b"ok\x00\xff\xfe done\n")).status_code == 200
+    kept = (await client.get(f"/api/v1/monitors/{monitor['id']}/pings?limit=100")).json()
+    assert len(kept) == 100
+    assert kept[0]["body"] == "ok\ufffd\ufffd done\n"
+    assert kept[-1]["body"] == "line 4"  # the four oldest are gone
+    too_many = await client.get(f"/api/v1/monitors/{monitor['id']}/pings?limit=101")
+    assert too_many.status_code == 422
