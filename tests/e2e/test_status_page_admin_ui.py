@@ -110,3 +110,52 @@ def test_the_editor_shapes_the_public_page_in_both_schemes_and_sizes(
         watched.assert_clean()
     finally:
         context.close()
+
+
+def test_custom_css_and_a_password_through_the_editor_then_the_door_of_the_private_page(
+    browser: Browser,  # noqa: F811
+    admin_server: LiveServer,
+) -> None:
+    owner = browser.new_context(base_url=admin_server.url, viewport={"width": 1280, "height": 900})
+    visitor = browser.new_context(base_url=admin_server.url, viewport={"width": 390, "height": 800})
+    page = owner.new_page()
+    watched = _watch(page)
+    try:
+        _sign_up(page)
+        page.goto("/status-page")
+        page.get_by_label("Stylesheet").fill("h1 { text-decoration: underline }")
+        page.get_by_role("button", name="Save CSS").click()
+        expect(page.get_by_role("status")).to_have_text("Custom CSS saved.")
+        page.locator("#mf-password").fill("open sesame 42")
+        page.get_by_role("button", name="Make private").click()
+        expect(page.get_by_role("status")).to_have_text("Privacy saved.")
+        expect(page.locator("#privacy-state")).to_contain_text("Private.")
+        slug = page.locator("#preview-link").get_attribute("href")
+        assert slug is not None
+        watched.assert_clean()
+
+        door = visitor.new_page()
+        outside = _watch(door)
+        response = door.goto(slug)
+        assert response is not None
+        assert response.status == 403
+        expect(door.get_by_role("heading", name="This status page is private")).to_be_visible()
+        # The owner's stylesheet dresses the door too, from its own file under the strict CSP.
+        heading = door.get_by_role("heading", name="This status page is private")
+        assert heading.evaluate("e => getComputedStyle(e).textDecorationLine") == "underline"
+        door.get_by_label("Password").fill("wrong guess")
+        door.get_by_role("button", name="View status").click()
+        expect(door.locator("#page-password-error")).to_contain_text("not the password")
+        door.get_by_label("Password").fill("open sesame 42")
+        door.get_by_label("Password").press("Enter")
+        door.wait_for_url(f"**{slug}")
+        expect(door.locator("#overall-status")).to_be_visible()
+        _no_sideways_scroll(door)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        door.screenshot(path=str(SHOTS / "status-page-private-opened-390.png"), full_page=True)
+        # Chromium logs the meant 403s of the door and the wrong password.
+        assert [m for m in outside.console if "403" not in m] == []
+        assert outside.errors == []
+    finally:
+        owner.close()
+        visitor.close()
