@@ -94,6 +94,16 @@ async def test_an_existing_user_accepts_and_then_switches_between_organizations(
         # An organization one is not a member of is not found, like any other stranger's object.
         other = await pat.post("/api/v1/me/organization", json={"organization_id": "not-an-id"})
         assert other.status_code == 404
+        # An API key acts in its own organization only.
+        key = await client.post("/api/v1/api-keys", json={"name": "CI", "scope": "read-write"})
+        async with make_client(app) as script:
+            keyed = await script.post(
+                "/api/v1/me/organization",
+                json={"organization_id": pat_me["organization"]["id"]},
+                headers={"Authorization": f"Bearer {key.json()['key']}"},
+            )
+        assert keyed.status_code == 403
+        assert "API key" in keyed.json()["detail"]
 
 
 async def test_the_link_works_only_for_the_invited_address(

@@ -10,13 +10,21 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 from pydantic import BaseModel, EmailStr, Field
 
 from statusping.domain.accounts import Role
-from statusping.domain.errors import NotAuthenticated
+from statusping.domain.errors import Forbidden
 from statusping.domain.team import InvitationState
 from statusping.services import team
 from statusping.services.team import InvitationView, MemberView, SentInvitation
 from statusping.web.api.types import Input
 from statusping.web.api.v1.schemas import MeOut
-from statusping.web.deps import CurrentAccount, Db, Manager, OptionalSession, Owner, SettingsDep, now
+from statusping.web.deps import (
+    CurrentAccount,
+    Db,
+    Manager,
+    OptionalSession,
+    Owner,
+    SettingsDep,
+    now,
+)
 from statusping.web.emails import invitation_email, send_invitation
 from statusping.web.policy import policy_of
 
@@ -190,8 +198,10 @@ async def my_organizations(account: CurrentAccount, db: Db) -> list[Organization
 
 
 @router.post("/me/organization", response_model=MeOut)
-async def switch_organization(body: SwitchIn, session: OptionalSession, db: Db) -> MeOut:
-    """Work in another of your organizations from now on (this browser session only)."""
+async def switch_organization(
+    body: SwitchIn, account: CurrentAccount, session: OptionalSession, db: Db
+) -> MeOut:
+    """Work in another of your organizations from now on, in this signed-in browser session."""
     if session is None:
-        raise NotAuthenticated("switching organizations needs a signed-in session, not an API key")
-    return MeOut.of(await team.switch_organization(db, session[0], session[1], body.organization_id))
+        raise Forbidden("an API key always acts in its own organization; switching needs a signed-in session")
+    return MeOut.of(await team.switch_organization(db, session[0], account.user, body.organization_id))
