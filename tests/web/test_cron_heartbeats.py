@@ -118,6 +118,12 @@ async def test_the_form_offers_every_n_seconds_or_a_cron_schedule(client: httpx.
     assert "Bad hour" in (field_error(refused.text, "schedule") or "")
     assert 'value="0 61 * * *"' in refused.text  # what was typed stays
 
+    empty = await client.post("/monitors/new", data={**form, "schedule": " "})
+    assert empty.status_code == 422
+    assert (
+        field_error(empty.text, "schedule") == "Enter the cron schedule, like 30 2 * * * for 02:30 every day."
+    )
+
     created = await client.post("/monitors/new", data={**form, "schedule": "30 2 * * *"})
     assert created.status_code == 303, created.text
     monitor_id = created.headers["location"].removeprefix("/monitors/")

@@ -112,7 +112,7 @@ def parse(form: FormData, monitor_type: MonitorType, *, editing: bool) -> Parsed
         else:
             fields[name] = raw if name == "body" else text
     if monitor_type is MonitorType.HEARTBEAT:
-        _schedule_choice(form, fields, values)
+        _schedule_choice(form, fields, values, errors)
     channel_ids = None
     if last_value(form, "channels_shown") == "1":
         channel_ids = [c for c in form.getlist("channel_ids") if isinstance(c, str)]
@@ -120,14 +120,17 @@ def parse(form: FormData, monitor_type: MonitorType, *, editing: bool) -> Parsed
     return ParsedForm(fields, channel_ids, values, errors)
 
 
-def _schedule_choice(form: FormData, fields: dict[str, Any], values: dict[str, Any]) -> None:
+def _schedule_choice(
+    form: FormData, fields: dict[str, Any], values: dict[str, Any], errors: dict[str, str]
+) -> None:
     """Every N seconds clears the schedule; a cron schedule sends it with its zone (the period
     field is then left out, so a stale period never fails the form)."""
     kind = last_value(form, "schedule_kind") or "interval"
     values["schedule_kind"] = kind
     if kind == "cron":
         fields.pop("interval_seconds", None)
-        fields["schedule"] = fields.get("schedule") or ""  # an empty schedule: its validator says so
+        if not fields.get("schedule"):  # the API would read an empty schedule as "every N seconds"
+            errors["schedule"] = "Enter the cron schedule, like 30 2 * * * for 02:30 every day."
     else:
         fields["schedule"] = None
         fields.pop("timezone", None)
