@@ -165,7 +165,9 @@ class OutboxRepository:
         query = (
             select(Delivery.id)
             .where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
-            .order_by(Delivery.next_attempt_at)
+            # A claim whose owner died first (it still names that owner): it has waited a lease
+            # already, and the rest of a backlog must not push it further back.
+            .order_by(Delivery.lease_owner.is_(None), Delivery.next_attempt_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
