@@ -93,6 +93,8 @@ def test_set_up_two_factor_then_sign_in_with_password_and_code(
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url("**/login/code?next=*")
         expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+        _no_sideways_scroll(page)
+        page.screenshot(path=str(SHOTS / "login-code-1280.png"))
         page.get_by_label("Code from your authenticator app").fill(_code(secret, 1))
         page.keyboard.press("Enter")
         page.wait_for_url("**/settings/security")

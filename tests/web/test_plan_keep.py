@@ -154,3 +154,25 @@ async def test_a_viewer_sees_the_choice_but_cannot_make_it(app: FastAPI, client:
     refused = await client.post("/settings/plan/keep", data={"monitor_ids": org["ids"][2:]})
     assert refused.status_code == 403
     assert await states(app, org["ids"]) == ["active"] * 5 + ["plan"] * 2
+
+
+async def test_the_api_swaps_the_active_monitors_too(app: FastAPI, client: httpx.AsyncClient) -> None:
+    org = await downgraded_org(app, client)
+    ids = org["ids"]
+    url = "/api/v1/organization/active-monitors"
+    over = await client.put(url, json={"monitor_ids": ids[:6]})
+    assert over.status_code == 403
+    assert over.json() == {"detail": "the Free plan allows 5 active monitors; the Pro plan lifts it"}
+    foreign = await client.put(url, json={"monitor_ids": [*ids[:4], str(uuid.uuid4())]})
+    assert foreign.status_code == 404
+    assert await states(app, ids) == ["active"] * 5 + ["plan"] * 2
+    swapped = await client.put(url, json={"monitor_ids": ids[2:]})
+    assert swapped.status_code == 200, swapped.text
+    assert swapped.json() == {"resumed": ids[5:], "paused": ids[:2]}
+    assert await states(app, ids) == ["plan", "plan"] + ["active"] * 5
+    listed = {m["id"]: m for m in (await client.get("/api/v1/monitors")).json()}
+    assert listed[ids[0]]["paused_by_plan"] is True
+    assert listed[ids[6]]["status"] != "paused"
+    assert (await client.post(f"/api/v1/monitors/{ids[2]}/pause")).status_code == 200
+    mine = await client.put(url, json={"monitor_ids": [ids[2]]})
+    assert mine.status_code == 422

@@ -63,6 +63,7 @@ SERVICE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("DELETE", "/api/v1/members/{member_id}"): {409},
     ("POST", "/api/v1/members/{member_id}/transfer-ownership"): {409},
     ("POST", "/api/v1/me/organization"): {404},
+    ("PUT", "/api/v1/organization/active-monitors"): {404},
 }
 
 

@@ -50,7 +50,7 @@ def qr_svg(uri: str) -> Markup:
         xmldecl=False,
         svgns=True,
         title="QR code for your authenticator app",
-        svgclass="mx-auto h-auto max-w-full",
+        svgclass=None,
         lineclass=None,
     )
     return Markup(out.getvalue().decode())  # noqa: S704 - segno's own markup, built from our data
