@@ -73,6 +73,8 @@ async def test_a_member_without_two_factor_is_sent_to_set_it_up(
         api = await member.get("/api/v1/monitors")
         assert api.status_code == 403
         assert "requires two-factor sign-in" in api.json()["detail"]
+        # Switching to another of their organizations stays possible (here there is only this one).
+        assert (await member.get("/api/v1/me/organizations")).status_code == 200
         page = await member.get("/settings/security")
         assert page.status_code == 200
         assert "Careful Ltd</strong> requires two-factor sign-in" in page.text

@@ -283,8 +283,9 @@ async def get_optional_account(request: Request, session: OptionalSession, db: D
     return await _two_factor_gate(request, db, account)
 
 
-# Where a member whose organization requires two-factor sign-in may go before setting it up.
-TWO_FACTOR_EXEMPT = ("/settings/security", "/logout", "/login", "/api/v1/auth/")
+# Where a member whose organization requires two-factor sign-in may go before setting it up (and
+# switch to another of their organizations: /api/v1/me/organization[s]; the page switch takes no account).
+TWO_FACTOR_EXEMPT = ("/settings/security", "/logout", "/login", "/api/v1/auth/", "/api/v1/me/organization")
 
 
 async def _two_factor_gate(request: Request, db: AsyncSession, account: Account) -> Account:
