@@ -291,6 +291,20 @@ def user_create(email: str, password: str, org_name: str) -> None:
     )
 
 
+@user.command("reset-two-factor")
+@click.option("--email", required=True)
+def user_reset_two_factor(email: str) -> None:
+    """Turn off two-factor sign-in for a user who lost both phone and recovery codes."""
+    from statusping.services import two_factor
+
+    was_on = _run(_with_session(_settings(), lambda db: two_factor.reset_by_operator(db, email)))
+    click.echo(
+        f"two-factor sign-in is off for {email}; they sign in with the password and can set it up again"
+        if was_on
+        else f"two-factor sign-in was not on for {email}; nothing changed"
+    )
+
+
 @main.group()
 def org() -> None:
     """Organizations."""

@@ -7,6 +7,7 @@ wrong codes are throttled like wrong passwords; turning it off needs the passwor
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from statusping.services.two_factor_secrets import pending_login_token
 from statusping.storage.repositories.accounts import AccountRepository
 from tests.conftest import make_client
 from tests.support import PASSWORD, signup
+from tests.test_cli import run_cli
 from tests.web.two_factor_support import enrol, shown_recovery_codes, steady
 
 PENDING = "statusping_2fa_pending"
@@ -193,3 +195,23 @@ async def test_a_pending_login_expires_after_five_minutes(
             assert answer.status_code == 401
             assert "Enter your password again" in answer.text
             assert "statusping_session" not in browser.cookies
+
+
+async def test_an_operator_can_turn_it_off_for_someone_who_lost_everything(
+    app: FastAPI, client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    me = await signup(client)
+    await enrol(client)
+    email = me["user"]["email"]
+    reset = run_cli(
+        "user", "reset-two-factor", "--email", email.upper(), database_url=database_url, cwd=tmp_path
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert "is off for" in reset.stdout
+    async with make_client(app) as api:
+        assert (await _api_login(api, email)).status_code == 200  # the password alone again
+    missing = run_cli(
+        "user", "reset-two-factor", "--email", "nobody@example.com", database_url=database_url, cwd=tmp_path
+    )
+    assert missing.returncode != 0
+    assert "no user with email" in missing.stderr

@@ -17,8 +17,8 @@ from typing import NoReturn
 import pyotp
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from statusping.domain.accounts import Role
-from statusping.domain.errors import Conflict, Forbidden, InvalidInput, StatusPingError
+from statusping.domain.accounts import Role, normalize_email
+from statusping.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, StatusPingError
 from statusping.domain.two_factor import (
     CODE_REQUIRED,
     WRONG_CODE,
@@ -182,6 +182,18 @@ async def verify_login_code(
     if not await _accept_code(db, user, code, secret_key=secret_key, now=now):
         await rate_limits.record_all(db, checks, now)
         _refuse(TwoFactorRequired(WRONG_CODE))
+
+
+async def reset_by_operator(db: AsyncSession, email: str) -> bool:
+    """For ``statusping user reset-two-factor``: someone who lost both phone and recovery codes signs
+    in with the password alone again (and sets it up anew). Whether it was on."""
+    user = await AccountRepository(db).user_by_email(normalize_email(email))
+    if user is None:
+        raise NotFound(f"no user with email {email!r}")
+    repo = TwoFactorRepository(db)
+    was_on = await repo.is_enabled(user.id)
+    await repo.delete_of(user.id)
+    return was_on
 
 
 def start_pending_login(user: User, *, secret_key: str, now: datetime) -> str:
