@@ -6,7 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
+from statusping.storage.models import Invitation
 from tests.conftest import make_client
 from tests.support import SmtpSink, login, signup, unique_email
 from tests.web.team_helpers import accept_as_new_user, invite, join, link_in, set_plan
@@ -276,3 +278,27 @@ async def test_a_viewer_may_leave_and_the_owner_still_has_the_team(
     assert (await login(viewer, viewer_me["user"]["email"])).status_code == 401
     await invite(client, smtp_sink, "viewer", viewer_me["user"]["email"])
     await viewer.aclose()
+
+
+async def test_invitations_are_stored_hashed_and_scoped_to_their_organization(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink
+) -> None:
+    await business(app, client)
+    invitation, path = await invite(client, smtp_sink, "viewer")
+    token = path.rsplit("/", 1)[1]
+    async with app.state.sessionmaker() as db:
+        stored = (await db.execute(select(Invitation))).scalars().all()
+    assert [i.email for i in stored] == [invitation["email"]]
+    assert token not in stored[0].token_hash
+    assert len(stored[0].token_hash) == 64  # a keyed SHA-256, not the token
+    async with make_client(app) as outsider:
+        other = await business(app, outsider, organization="Outsiders")
+        assert other["organization"]["id"] != invitation["id"]
+        assert (await outsider.post(f"/api/v1/invitations/{invitation['id']}/resend")).status_code == 404
+        assert (await outsider.delete(f"/api/v1/invitations/{invitation['id']}")).status_code == 404
+        assert (await outsider.get("/api/v1/invitations")).json() == []
+        owner_member = (await client.get("/api/v1/members")).json()[0]
+        assert (
+            await outsider.patch(f"/api/v1/members/{owner_member['id']}", json={"role": "viewer"})
+        ).status_code == 404
+    assert (await client.get("/api/v1/invitations")).json()[0]["id"] == invitation["id"]

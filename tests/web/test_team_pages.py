@@ -91,6 +91,7 @@ async def test_a_viewer_sees_the_team_but_no_forms_and_posts_are_refused(
     assert page.status_code == 200
     assert owner["user"]["email"] in page.text
     assert "Invite someone" not in page.text
+    assert "You have read-only access" in page.text
     assert invitation["email"] not in page.text  # pending invitations are for those who manage
     assert "Change role" not in page.text
     assert "Leave" in page.text  # leaving is the one thing a viewer may do here
