@@ -24,26 +24,27 @@ from tests.conftest import free_port
 from tests.notifications.test_delivery import new_monitor, outage
 from tests.support import eventually, signup
 
-# A lease of 0.6 s, renewed every 0.2 s: a send that takes 2.5 s outlives it four times over.
-SHORT_LEASE = DispatcherOptions(poll_interval=0.05, backoff_base=0.2, lease=timedelta(seconds=0.6))
+# A lease of 1.5 s, renewed every 0.5 s (a second of slack for a loaded test machine): a send that
+# takes 4 s outlives it more than twice over.
+SHORT_LEASE = DispatcherOptions(poll_interval=0.05, backoff_base=0.2, lease=timedelta(seconds=1.5))
 
 
 async def test_a_slow_send_is_not_taken_over_by_a_second_dispatcher_while_its_sender_lives(
     app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    receiver.answer_after = 2.5
+    receiver.answer_after = 4.0
     await signup(client)
     hook = await create_channel(client, name="Hook", kind="webhook", config={"url": receiver.url()})
     monitor = await new_monitor(client, [hook["id"]])
     async with running_dispatcher(app, SHORT_LEASE), running_dispatcher(app, SHORT_LEASE):
         await outage(app, monitor["id"])
         (row,) = await eventually(lambda: _rows_with(client, "sent"))
-    assert len(receiver.requests) == 1  # the peer polled 50 times meanwhile and left it alone
+    assert len(receiver.requests) == 1  # the peer polled 80 times meanwhile and left it alone
     assert row["attempts"] == 1
     assert row["maybe_sent_attempts"] == 0
     detail = (await client.get(f"/api/v1/notifications/{row['id']}")).json()
     assert [a["status"] for a in detail["attempt_log"]] == ["sent"]
-    assert detail["attempt_log"][0]["duration_ms"] >= 2500
+    assert detail["attempt_log"][0]["duration_ms"] >= 4000
 
 
 async def test_a_try_in_flight_is_on_record_before_the_receiver_answers(
@@ -95,6 +96,32 @@ async def test_a_send_whose_lease_lapsed_and_was_taken_over_counts_as_a_possible
     assert [a["status"] for a in detail["attempt_log"]] == ["sent", "sent"]  # each try's own truth
     assert row["status"] == "sent"
     assert row["maybe_sent_attempts"] == 1  # one copy more than the delivery needed
+
+
+async def test_a_dead_dispatchers_claim_goes_out_before_a_backlog_that_was_due_earlier(
+    app: FastAPI, client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    await signup(client)
+    hook = await create_channel(client, name="Hook", kind="webhook", config={"url": receiver.url()})
+    first = await new_monitor(client, [hook["id"]])
+    await outage(app, first["id"])
+    claimed_at = datetime.now(UTC)
+    async with app.state.sessionmaker() as db, db.begin():
+        (dead,) = await OutboxRepository(db).claim_due(
+            owner="dead", now=claimed_at, limit=1, lease=timedelta(seconds=1)
+        )
+    for _ in range(4):  # a backlog, due before the dead claim's lease runs out
+        backlog = await new_monitor(client, [hook["id"]])
+        await outage(app, backlog["id"])
+
+    async def lease_over() -> bool:
+        return datetime.now(UTC) > claimed_at + timedelta(seconds=1)
+
+    await eventually(lease_over)
+    one_at_a_time = DispatcherOptions(poll_interval=0.05, concurrency=1, lease=timedelta(seconds=5))
+    async with running_dispatcher(app, one_at_a_time):
+        await receiver.wait_for(5)
+    assert receiver.requests[0].headers["Idempotency-Key"] == str(dead.delivery_id)
 
 
 class _FirstTryRefused:
