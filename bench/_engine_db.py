@@ -87,7 +87,12 @@ async def seed(db: BenchDatabase, *, monitors: int, interval: int, target_url: s
             fields = {"type": "http", "name": "bench 0", "url": target_url, "interval_seconds": interval}
             template = await create_monitor(session, org, fields, SELFHOSTED, now)
             template.next_check_at = next_slot(str(template.id), interval, now)
-            columns = {attr.key: getattr(template, attr.key) for attr in inspect(Monitor).column_attrs}
+            # Not num: each monitor draws its own (a sequence on PostgreSQL, a trigger on SQLite).
+            columns = {
+                attr.key: getattr(template, attr.key)
+                for attr in inspect(Monitor).column_attrs
+                if attr.key != "num"
+            }
             rows = [_copy(columns, i, interval, now) for i in range(1, monitors)]
             for start in range(0, len(rows), INSERT_CHUNK):
                 await session.execute(insert(Monitor), rows[start : start + INSERT_CHUNK])
@@ -109,18 +114,29 @@ def _copy(columns: dict[str, Any], index: int, interval: int, now: datetime) -> 
 
 
 async def stored_bytes(engine: AsyncEngine, kind: str) -> tuple[int, int]:
-    """(check results bytes, whole database bytes); SQLite can only tell the whole (WAL included).
+    """(check results bytes, whole database bytes in use, WAL included).
 
-    On PostgreSQL the results are the day partitions of ``check_results`` (the parent holds no
-    rows) and ``check_errors``, each with its indexes and TOAST.
+    The results are ``check_results`` and ``check_errors`` with their indexes: on SQLite their pages
+    as ``dbstat`` counts them, on PostgreSQL the day partitions of ``check_results`` (the parent holds
+    no rows) and ``check_errors``, with indexes and TOAST. The whole database also grows by what a
+    monitor's first check writes (its state, a dashboard change, its first rollup buckets) and by new
+    hourly buckets at an hour's turn: in a short window that is noise around the per-check figure.
     """
     async with engine.connect() as conn:
         if kind == "sqlite":
             page_size = (await conn.execute(text("PRAGMA page_size"))).scalar_one()
             pages = (await conn.execute(text("PRAGMA page_count"))).scalar_one()
             free = (await conn.execute(text("PRAGMA freelist_count"))).scalar_one()
+            results = (
+                await conn.execute(
+                    text(
+                        "SELECT coalesce(sum(pgsize), 0) FROM dbstat "
+                        "WHERE name IN ('check_results', 'check_errors') AND aggregate = TRUE"
+                    )
+                )
+            ).scalar_one()
             await conn.rollback()
-            return int((pages - free) * page_size), int((pages - free) * page_size)
+            return int(results), int((pages - free) * page_size)
         query = (
             "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0), pg_database_size(current_database()) "
             "FROM pg_class AS c WHERE c.relkind = 'r' "

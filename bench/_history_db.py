@@ -11,16 +11,17 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from _engine_db import BenchDatabase
 from _history_gen import (
+    ERROR_COLUMNS,
     INCIDENT_COLUMNS,
     POSTGRES,
     RAW_COLUMNS,
@@ -41,12 +42,23 @@ from _history_gen import (
     sum_values,
 )
 from statusping.domain.rollups import DAY, HOUR, floor_to
-from statusping.services.recording import Observation, record
+from statusping.services.recording import Observation, record, result_row
+from statusping.storage import partitions
 from statusping.storage.db import create_engine, create_sessionmaker
-from statusping.storage.models import CheckResult, DailyRollup, HourlyRollup, Incident, Monitor, Organization
+from statusping.storage.models import (
+    CheckError,
+    CheckResult,
+    DailyRollup,
+    HourlyRollup,
+    Incident,
+    Monitor,
+    Organization,
+    Region,
+)
 
 TABLES = {
     "check_results": RAW_COLUMNS,
+    "check_errors": ERROR_COLUMNS,
     "rollups_hourly": ROLLUP_COLUMNS,
     "rollups_daily": ROLLUP_COLUMNS,
     "incidents": INCIDENT_COLUMNS,
@@ -88,10 +100,16 @@ async def prepare_monitors(db: BenchDatabase, *, created: datetime) -> tuple[uui
         async with create_sessionmaker(engine)() as session, session.begin():
             await session.execute(update(Organization).values(plan="business"))
             await session.execute(update(Monitor).values(created_at=created))
+            # The region the generator numbers 1, and the days of raw results their partitions.
+            await session.execute(insert(Region).values(name=REGION))
+            await partitions.ensure_partitions(
+                session, (datetime.now(UTC) - timedelta(days=RAW_DAYS + 1)).date(), ahead=RAW_DAYS + 4
+            )
             rows = (
                 await session.execute(
                     select(
                         Monitor.id,
+                        Monitor.num,
                         Monitor.organization_id,
                         Monitor.interval_seconds,
                         Monitor.timeout_seconds,
@@ -109,6 +127,7 @@ async def prepare_monitors(db: BenchDatabase, *, created: datetime) -> tuple[uui
             row.interval_seconds,
             row.timeout_seconds,
             row.failure_threshold,
+            row.num,
         )
         for seed, row in enumerate(rows, start=1)
     ]
@@ -290,7 +309,10 @@ async def fill(
             await writer.insert("rollups_hourly", hourly)
             if raw:
                 raw.sort(key=lambda row: row[1])
-                await writer.insert("check_results", raw)
+                await writer.insert("check_results", [row[:-1] for row in raw])
+                errors = [(*row[:3], row[-1]) for row in raw if row[-1]]
+                await writer.insert("check_errors", errors)
+                stats.rows["check_errors"] += len(errors)
             await writer.insert("rollups_daily", daily)
             stats.rows["check_results"] += len(raw)
             stats.rows["rollups_hourly"] += len(hourly)
@@ -359,21 +381,30 @@ async def validate(
         kinds = {"timeout": bad[0], "status": bad[3]}
         plan = _scenario(count, recorded_spec.failure_threshold)
         base = start + timedelta(microseconds=recorded_spec.phase_us)
+        fed: list[dict[str, Any]] = []
         for k in range(count):
             outcome = kinds[plan[k]] if k in plan else good[k % len(good)]
-            at = base + timedelta(seconds=k * recorded_spec.interval_s, microseconds=(k * 7_777) % 200_000)
+            at = base + timedelta(
+                seconds=k * recorded_spec.interval_s, milliseconds=(k * 7_777) % 200_000 // 1000
+            )
+            observation = Observation(recorded_spec.monitor_id, outcome, at)
+            fed.append(result_row(observation, REGION))
             async with sessionmaker() as session, session.begin():
-                await record(session, [Observation(recorded_spec.monitor_id, outcome, at)], region=REGION)
+                await record(session, [observation], region=REGION)
 
         # 2. Values: recompute the recorder's buckets from its own results and incident.
         value_mismatches: list[str] = []
         async with sessionmaker() as session:
-            results = [
-                dict(r._mapping)
-                for r in await session.execute(
-                    select(CheckResult.__table__).where(CheckResult.monitor_id == recorded_spec.monitor_id)
-                )
-            ]
+            # Buckets add up what was measured (float ms); results keep whole ms, so the recomputation
+            # starts from the observations fed, and the stored results must be exactly as many.
+            results = fed
+            kept = await session.scalar(
+                select(func.count())
+                .select_from(CheckResult)
+                .where(CheckResult.monitor_num == recorded_spec.num)
+            )
+            if kept != len(fed):
+                value_mismatches.append(f"check_results: {kept} stored of {len(fed)} recorded")
             incidents = (
                 await session.scalars(select(Incident).where(Incident.monitor_id == recorded_spec.monitor_id))
             ).all()
@@ -419,7 +450,8 @@ async def validate(
         try:
             await writer.insert("incidents", rows.incidents)
             await writer.insert("rollups_hourly", rows.hourly)
-            await writer.insert("check_results", rows.raw)
+            await writer.insert("check_results", [row[:-1] for row in rows.raw])
+            await writer.insert("check_errors", [(*row[:3], row[-1]) for row in rows.raw if row[-1]])
             await writer.insert("rollups_daily", rows.daily)
         finally:
             await writer.close()
@@ -427,8 +459,8 @@ async def validate(
         shape_mismatches: list[str] = []
         counts: dict[str, dict[str, int]] = {"recorded": {}, "generated": {}}
         for table, columns in TABLES.items():
-            sig_recorded, n_recorded = await _signatures(db, table, columns, recorded_spec.monitor_id)
-            sig_generated, n_generated = await _signatures(db, table, columns, generated_spec.monitor_id)
+            sig_recorded, n_recorded = await _signatures(db, table, columns, recorded_spec)
+            sig_generated, n_generated = await _signatures(db, table, columns, generated_spec)
             counts["recorded"][table], counts["generated"][table] = n_recorded, n_generated
             for column in columns:
                 a, b = sig_recorded[column], sig_generated[column]
@@ -440,8 +472,10 @@ async def validate(
 
         # 4. Leave no trace: the benchmark's own history starts empty.
         async with sessionmaker() as session, session.begin():
+            nums = [recorded_spec.num, generated_spec.num]
+            for keyed in (CheckResult.__table__, CheckError.__table__):
+                await session.execute(delete(keyed).where(keyed.c.monitor_num.in_(nums)))  # type: ignore[attr-defined]
             for doomed in (
-                CheckResult.__table__,
                 HourlyRollup.__table__,
                 DailyRollup.__table__,
                 Incident.__table__,
@@ -493,19 +527,22 @@ def _shape(kind: str, column: str, value: Any) -> str:
 
 
 async def _signatures(
-    db: BenchDatabase, table: str, columns: Sequence[str], monitor_id: uuid.UUID
+    db: BenchDatabase, table: str, columns: Sequence[str], spec: MonitorSpec
 ) -> tuple[dict[str, set[str]], int]:
     """Per column, the set of value shapes this monitor's rows hold, read through the bare driver."""
     found: dict[str, set[str]] = {c: set() for c in columns}
-    query = f"SELECT {', '.join(columns)} FROM {table} WHERE monitor_id = "  # noqa: S608 (our constants)
+    by_num = "monitor_num" in columns
+    key: Any = spec.num if by_num else spec.monitor_id
+    where = "monitor_num" if by_num else "monitor_id"
+    query = f"SELECT {', '.join(columns)} FROM {table} WHERE {where} = "  # noqa: S608 (our constants)
     if db.kind == "sqlite":
         assert db.sqlite_file is not None
         with contextlib.closing(sqlite3.connect(db.sqlite_file)) as conn:
-            rows = conn.execute(query + "?", (monitor_id.hex,)).fetchall()
+            rows = conn.execute(query + "?", (key if by_num else key.hex,)).fetchall()
     else:
         conn = await asyncpg.connect(asyncpg_dsn(db.url))
         try:
-            rows = await conn.fetch(query + "$1", monitor_id)
+            rows = await conn.fetch(query + "$1", key)
         finally:
             await conn.close()
     for row in rows:
@@ -525,7 +562,7 @@ class Sizes:
 
     @property
     def raw(self) -> int:
-        return self.tables["check_results"]
+        return self.tables["check_results"] + self.tables["check_errors"]
 
     @property
     def rollups(self) -> int:
@@ -553,25 +590,37 @@ def sqlite_sizes(path: Path, *, vacuum: bool) -> Sizes:
     return Sizes(tables, path.stat().st_size, {k: int(v) for k, v in detail.items()})
 
 
+PARTITIONS = (
+    "SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid "
+    "WHERE i.inhparent = $1::regclass"
+)
+
+
 async def postgres_sizes(url: str) -> Sizes:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         for table in TABLES:
             await conn.execute(f"VACUUM (ANALYZE) {table}")
-        tables = {
-            t: int(await conn.fetchval("SELECT pg_total_relation_size($1::regclass)", t)) for t in TABLES
-        }
-        detail: dict[str, int] = {}
+        # A partitioned table holds nothing itself: its size is its partitions' (with their indexes).
+        parts: dict[str, list[str]] = {}
         for table in TABLES:
-            detail[f"{table} (heap)"] = int(
-                await conn.fetchval("SELECT pg_relation_size($1::regclass)", table)
-            )
-            for name, size in await conn.fetch(
-                "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
-                "WHERE indrelid = $1::regclass",
-                table,
-            ):
-                detail[name] = int(size)
+            children = [row[0] for row in await conn.fetch(PARTITIONS, table)]
+            parts[table] = [table, *children]
+        tables: dict[str, int] = {}
+        detail: dict[str, int] = {}
+        for table, names in parts.items():
+            tables[table] = detail[f"{table} (heap)"] = 0
+            for part in names:
+                tables[table] += int(await conn.fetchval("SELECT pg_total_relation_size($1::regclass)", part))
+                detail[f"{table} (heap)"] += int(
+                    await conn.fetchval("SELECT pg_relation_size($1::regclass)", part)
+                )
+                for name, size in await conn.fetch(
+                    "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index "
+                    "WHERE indrelid = $1::regclass",
+                    part,
+                ):
+                    detail[name] = int(size)
         total = int(await conn.fetchval("SELECT pg_database_size(current_database())"))
     finally:
         await conn.close()

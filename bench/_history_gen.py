@@ -23,11 +23,20 @@ from statusping.domain.checks import CheckOutcome, ErrorKind, StatusSet, Timings
 from statusping.domain.rollups import DAY, HOUR, floor_to, increments, split_by_bucket
 from statusping.outbound.failures import timeout_message
 from statusping.services.recording import Observation, result_row
-from statusping.storage.models import CheckResult, HourlyRollup
+from statusping.storage.models import HourlyRollup
+from statusping.storage.models.check_result import ERROR_KIND_CODES
 from statusping.storage.repositories.history import SUM_COLUMNS
+from statusping.storage.types import epoch_ms, whole_ms
 
 REGION = "default"  # EngineOptions.region / Settings.region default
-RAW_COLUMNS: tuple[str, ...] = tuple(c.name for c in CheckResult.__table__.columns if c.name != "id")
+REGION_NUM = 1  # its regions.num in a fresh database (bench/_history_db.py adds it first)
+# check_results as storage/models/check_result.py lays it out; a raw tuple carries the failure's
+# error text after these (None for a success), which goes to check_errors.
+RAW_COLUMNS: tuple[str, ...] = (
+    "monitor_num", "checked_at", "region_num", "ok", "status_code", "response_ms", "dns_ms",
+    "connect_ms", "tls_ms", "ttfb_ms", "error_kind",
+)  # fmt: skip
+ERROR_COLUMNS: tuple[str, ...] = ("monitor_num", "checked_at", "region_num", "error")
 ROLLUP_COLUMNS: tuple[str, ...] = tuple(c.name for c in HourlyRollup.__table__.columns)
 KEY_COLUMNS = ("monitor_id", "region", "bucket_start")
 VALUE_COLUMNS: tuple[str, ...] = ROLLUP_COLUMNS[3:]
@@ -41,7 +50,7 @@ INCIDENT_COLUMNS = (
     "cause",
 )
 assert ROLLUP_COLUMNS[:3] == KEY_COLUMNS
-assert RAW_COLUMNS[:2] == ("monitor_id", "checked_at")
+assert RAW_COLUMNS[:3] == ERROR_COLUMNS[:3]
 _SUM_INDEXES = tuple(VALUE_COLUMNS.index(name) for name in SUM_COLUMNS)
 _MIN_INDEX = VALUE_COLUMNS.index("response_min")
 _MAX_INDEX = VALUE_COLUMNS.index("response_max")
@@ -78,6 +87,7 @@ class MonitorSpec:
     interval_s: int = 30
     timeout_s: float = 10.0
     failure_threshold: int = 3
+    num: int = 0  # monitors.num, the key of its check results
 
     @property
     def phase_us(self) -> int:
@@ -168,6 +178,20 @@ def _stored(spec: MonitorSpec, outcome: CheckOutcome, at: datetime) -> dict[str,
     return result_row(Observation(monitor_id=spec.monitor_id, outcome=outcome, checked_at=at), REGION)
 
 
+def compact_tail(stored: dict[str, Any], enc: Encoder) -> tuple[Any, ...]:
+    """A result row (``result_row``) as the columns after the key hold it, then its error text."""
+    kind = stored["error_kind"]
+    return (
+        REGION_NUM,
+        enc.bool(stored["ok"]),
+        stored["status_code"] or 0,
+        whole_ms(stored["response_ms"], 2**31 - 1),
+        *(whole_ms(stored[name]) for name in ("dns_ms", "connect_ms", "tls_ms", "ttfb_ms")),
+        0 if kind is None else ERROR_KIND_CODES[kind],
+        stored["error"],
+    )
+
+
 def make_profile(spec: MonitorSpec, enc: Encoder, *, failure_rate: float, at: datetime) -> Profile:
     rng = random.Random(spec.seed)
     failures = failure_outcomes(rng, spec.timeout_s)
@@ -180,9 +204,7 @@ def make_profile(spec: MonitorSpec, enc: Encoder, *, failure_rate: float, at: da
         templates=[],
     )
     for stored in (*profile.ok_rows, *profile.fail_rows, profile.timeout_row):
-        profile.tails[id(stored)] = tuple(
-            enc.bool(stored[name]) if name == "ok" else stored[name] for name in RAW_COLUMNS[2:]
-        )
+        profile.tails[id(stored)] = compact_tail(stored, enc)
     per_hour = 3600 // spec.interval_s
     hour = floor_to(at, HOUR)
     for _ in range(TEMPLATES):
@@ -334,7 +356,7 @@ def history(
                     at = checked_at(k)
                     if at >= raw_from:
                         stored = profile.timeout_row if k in failing else profile.pick(failure_rate)
-                        raw.append((mid, fmt(at), *profile.tail(stored)))
+                        raw.append((spec.num, epoch_ms(at), *profile.tail(stored)))
             if hour in touched:
                 # An outage hour: simulate its checks and add the downtime, as the recorder would.
                 checks = [

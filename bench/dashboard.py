@@ -52,7 +52,8 @@ from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.rollups import HOUR, floor_to
 from statusping.services.recording import Observation, record
 from statusping.storage.db import create_engine, create_sessionmaker
-from statusping.storage.models import CheckResult, HourlyRollup, Incident, Monitor, MonitorPause, Organization
+from statusping.storage.models import HourlyRollup, Incident, Monitor, MonitorPause, Organization
+from statusping.storage.repositories.results import ResultsRepository
 from statusping.web.live import Server
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -114,7 +115,8 @@ async def prepare(url: str, *, monitors: int, series_monitors: int, rng: random.
         for monitor_id in ids[:series_monitors]:
             rows = [_result(monitor_id, now - timedelta(seconds=60 * k), rng) for k in range(1440)]
             async with sessionmaker() as db, db.begin():
-                await db.execute(insert(CheckResult), rows)
+                num = await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id))
+                await ResultsRepository(db).insert(rows, {monitor_id: num})
     finally:
         await engine.dispose()
     return ids
@@ -138,6 +140,7 @@ def _result(monitor_id: uuid.UUID, at: datetime, rng: random.Random) -> dict[str
     return {
         "monitor_id": monitor_id, "checked_at": at, "region": "default", "ok": True, "status_code": 200,
         "response_ms": ms, "dns_ms": 1.0, "connect_ms": 5.0, "tls_ms": None, "ttfb_ms": ms * 0.8,
+        "error_kind": None, "error": None,
     }  # fmt: skip
 
 

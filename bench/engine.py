@@ -354,7 +354,7 @@ def render(report: Report) -> str:
         ),
         row("due→start lag p50 / p99 ms", f"{e['lag_p50_ms']:.0f} / {e['lag_p99_ms']:.0f}", na, na),
         row("due→start lag max ms", f"{e['lag_max_ms']:.0f}", na, na),
-        row("stored bytes per check", f"{e['stored_bytes_per_check']:.0f}", na, na),
+        row("stored bytes per check (results tables)", f"{e['stored_bytes_per_check']:.0f}", na, na),
         row("  whole database growth per check", f"{e['database_bytes_per_check']:.0f}", na, na),
         row("failed checks", str(e["failed"]), str(a["failures"]) if a else na, str(f["failures"])),
         row("overdue at end (>1 s / >5 s)", f"{e['overdue_1s_at_end']} / {e['overdue_5s_at_end']}", na, na),

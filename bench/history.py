@@ -281,6 +281,7 @@ def build_report(
         "detail_bytes": sizes.detail,
         "mb_per_monitor_year": {
             "raw_results_7d": sizes.raw / n / mb,
+            "bytes_per_raw_check": sizes.raw / max(1, fill_stats["rows"]["check_results"]),
             "rollups_hourly_and_daily": sizes.rollups / n / mb,
             "incidents": sizes.tables["incidents"] / n / mb,
             "history_total": sum(sizes.tables.values()) / n / mb,
@@ -337,8 +338,10 @@ def render(report: Report) -> str:
         + ", ".join(f"{name} {count:,}" for name, count in rows.items()),
         "",
         f"{'storage':<44}{'total':>12}{'per monitor-year':>20}",
-        f"{'raw check_results (7 d) + index':<44}{tables['check_results'] / gb:>10.2f} GB"
+        f"{'raw check_results (7 d) + index + errors':<44}"
+        f"{(tables['check_results'] + tables['check_errors']) / gb:>10.2f} GB"
         f"{per['raw_results_7d']:>17.2f} MB",
+        f"{'  bytes per raw check':<44}{per['bytes_per_raw_check']:>10.1f} B",
         f"{'rollups hourly (365 d) + daily + keys':<44}{rollups / gb:>10.2f} GB"
         f"{per['rollups_hourly_and_daily']:>17.2f} MB",
         f"{'  of which hourly':<44}{tables['rollups_hourly'] / gb:>10.2f} GB"

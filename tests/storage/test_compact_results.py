@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
 from statusping.storage import partitions
@@ -185,3 +185,24 @@ async def test_the_migration_converts_existing_results(tmp_path_factory: pytest.
 
 def test_every_day_partition_name_sorts_by_day() -> None:
     assert partitions.partition_name(date(2026, 1, 2)) == "check_results_p20260102"
+
+
+async def test_a_monitor_that_missed_its_number_gets_one_when_its_first_result_is_stored(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # As if a later SQLite migration had rebuilt monitors and dropped the numbering trigger.
+    await signup(client)
+    monitor_id = await make_monitor(client)
+    async with app.state.sessionmaker() as db, db.begin():
+        await db.execute(update(Monitor).where(Monitor.id == monitor_id).values(num=None))
+    async with app.state.sessionmaker() as db, db.begin():
+        row = {
+            "monitor_id": monitor_id, "checked_at": NOW, "region": "default", "ok": True,
+            "status_code": 204, "response_ms": 5.0, "dns_ms": None, "connect_ms": None, "tls_ms": None,
+            "ttfb_ms": None, "error_kind": None, "error": None,
+        }  # fmt: skip
+        await ResultsRepository(db).insert([row], {monitor_id: None})  # type: ignore[dict-item]
+    rows = (await client.get(f"/api/v1/monitors/{monitor_id}/results")).json()
+    assert [r["status_code"] for r in rows] == [204]
+    async with app.state.sessionmaker() as db:
+        assert await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id)) is not None

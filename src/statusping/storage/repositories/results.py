@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, literal, select
+from sqlalchemy import Table, and_, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from statusping.storage.types import EpochMillis
 RESULTS: Table = CheckResult.__table__  # type: ignore[assignment]
 ERRORS: Table = CheckError.__table__  # type: ignore[assignment]
 REGIONS: Table = Region.__table__  # type: ignore[assignment]
+MONITORS: Table = Monitor.__table__  # type: ignore[assignment]
 _KEY = ("monitor_num", "checked_at", "region_num")
 _VALUES = ("ok", "status_code", "response_ms", "dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "error_kind")
 # PostgreSQL indexes results by monitor only (see the model), so a page is read a time window at a
@@ -93,6 +94,9 @@ class ResultsRepository:
         """
         if not results:
             return
+        unnumbered = {r["monitor_id"] for r in results if nums.get(r["monitor_id"]) is None}
+        if unnumbered:
+            nums = {**nums, **await self._number(unnumbered)}
         regions = await self.region_nums({r["region"] for r in results})
         rows: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
@@ -112,6 +116,23 @@ class ResultsRepository:
             await self.db.execute(sqlite_insert(RESULTS).on_conflict_do_nothing(), rows)
             if errors:
                 await self.db.execute(sqlite_insert(ERRORS).on_conflict_do_nothing(), errors)
+
+    async def _number(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Give monitors without a number one. Only a monitor inserted while the SQLite trigger was
+        missing has none (a migration that rebuilds ``monitors`` on SQLite drops its triggers)."""
+        monitors = MONITORS
+        if self._postgres:
+            value: Any = func.nextval("monitors_num_seq")
+        else:
+            value = select(func.coalesce(func.max(monitors.c.num), 0) + 1).scalar_subquery()
+        for monitor_id in sorted(ids):
+            await self.db.execute(
+                update(monitors)
+                .where(monitors.c.id == monitor_id, monitors.c.num.is_(None))
+                .values(num=value)
+            )
+        rows = await self.db.execute(select(Monitor.id, Monitor.num).where(Monitor.id.in_(ids)))
+        return {row[0]: row[1] for row in rows}
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -138,9 +159,7 @@ class ResultsRepository:
                 floor = max(floor, since)
             end = until
             if end is None:
-                newest = await self.db.scalar(
-                    select(Monitor.last_checked_at).where(Monitor.id == monitor_id)
-                )
+                newest = await self.db.scalar(select(Monitor.last_checked_at).where(Monitor.id == monitor_id))
                 end = (newest or monitor.created_at) + timedelta(milliseconds=1)
             rows = []
             window = _FIRST_WINDOW
@@ -195,7 +214,6 @@ def _stored(row: Any, regions: Mapping[int, str]) -> StoredResult:
         error_kind=row.error_kind,
         error=row.error,
     )
-
 
 
 async def prune_monitors(db: AsyncSession, nums: Sequence[int], before: datetime) -> int:

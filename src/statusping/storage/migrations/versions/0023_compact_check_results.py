@@ -115,10 +115,6 @@ def upgrade() -> None:
     )
     _copy_forward(sqlite)
     op.drop_table("check_results_old")
-    if not sqlite:
-        # Rollup buckets are updated many times an hour: room on the page keeps those updates HOT.
-        op.execute("ALTER TABLE rollups_hourly SET (fillfactor = 70)")
-        op.execute("ALTER TABLE rollups_daily SET (fillfactor = 70)")
 
 
 def _monitor_numbers(sqlite: bool) -> None:
@@ -231,9 +227,6 @@ def _copy_forward(sqlite: bool) -> None:
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
-    if not sqlite:
-        op.execute("ALTER TABLE rollups_hourly RESET (fillfactor)")
-        op.execute("ALTER TABLE rollups_daily RESET (fillfactor)")
     op.rename_table("check_results", "check_results_new")
     op.create_table(
         "check_results",
