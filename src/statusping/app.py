@@ -71,6 +71,7 @@ def create_app(
             await upgrade(db_engine)
         app.state.engine = db_engine
         app.state.sessionmaker = create_sessionmaker(db_engine)
+        app.state.read_sessionmaker = create_sessionmaker(db_engine, read_first=True)  # GET, HEAD
         app.state.live = live = LiveHub(app.state.sessionmaker)  # open dashboards' event streams
         app.state.mailer = Mailer(settings)
         app.state.http_client = http_client = HttpClient(target_policy(settings))

@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
 from statusping.config import make_private_dir, sqlite_path
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Execution option of the sessions that serve GET/HEAD requests (``create_sessionmaker(read_first=True)``).
+READ_FIRST = "statusping_read_first"
+_LAZY = "statusping_lazy_begin"
 
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
@@ -48,9 +51,43 @@ def _create_sqlite_engine(database_url: str, *, echo: bool) -> AsyncEngine:
         # A deferred transaction that reads and then writes cannot wait for the write lock: SQLite
         # fails it at once with "database is locked", busy_timeout or not. Taking the lock at BEGIN
         # makes concurrent writers queue politely instead. Writes are serialized by SQLite anyway.
+        #
+        # But a page view that only reads would hold the one write lock for its whole request, and a
+        # stampede of them starves the check engine's writes (issue 12: the monitor list cut checks to
+        # a fifth). So a read-first session (GET/HEAD requests) reads outside any transaction, each
+        # statement on its own snapshot, and takes the lock just before its first write (or SELECT …
+        # FOR UPDATE), as PostgreSQL's READ COMMITTED reads would see it.
+        if conn.get_execution_options().get(READ_FIRST):
+            conn.info[_LAZY] = True
+            return
+        conn.info[_LAZY] = False
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before_cursor_execute(
+        conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if conn.info.get(_LAZY) and _writes(statement, context):
+            conn.info[_LAZY] = False
+            cursor = conn.connection.dbapi_connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        conn.info[_LAZY] = False
+
     return engine
+
+
+def _writes(statement: str, context: Any) -> bool:
+    """Whether a statement needs the write lock: anything but a plain read (SELECT … FOR UPDATE
+    announces a write, though SQLite's dialect drops the clause from the SQL)."""
+    if not statement.lstrip()[:7].upper().startswith(("SELECT", "PRAGMA")):
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
 
 
 # SQLite creates the -wal and -shm files with the database file's permissions, so a database file
@@ -78,5 +115,9 @@ def make_private_database_files(path: Path) -> None:
             continue  # not there yet, or not ours to change: SQLite reports real problems itself
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_sessionmaker(engine: AsyncEngine, *, read_first: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; ``read_first``: for requests that mostly read (on SQLite they take the
+    write lock only when they first write; elsewhere it changes nothing)."""
+    if read_first:
+        engine = engine.execution_options(**{READ_FIRST: True})
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

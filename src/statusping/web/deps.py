@@ -56,7 +56,10 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     ``scope="function"`` (below) makes FastAPI run the commit before sending the response, so a
     failed commit is a 5xx the client sees, never a 201 for data that was not saved.
     """
-    async with request.app.state.sessionmaker() as session:
+    # A GET or HEAD takes SQLite's write lock only if it writes (storage/db.py, READ_FIRST).
+    reads = request.method in ("GET", "HEAD")
+    sessionmaker = getattr(request.app.state, "read_sessionmaker", None) if reads else None
+    async with (sessionmaker or request.app.state.sessionmaker)() as session:
         try:
             yield session
         except StatusPingError as exc:
