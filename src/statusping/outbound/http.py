@@ -4,8 +4,14 @@ It owns what must hold for all of them: the SSRF guard, applied to each address 
 connects (so neither DNS rebinding nor a redirect can slip past a check made earlier), a fresh
 connection per request (a pooled socket hides a dead listener and makes connect/TLS timings lie),
 manual redirects with a cap and an allowed-scheme list, the deadline, the timing breakdown, the peer
-certificate, and turning client exceptions into our ``error_kind`` vocabulary (worded in
+certificate, and turning failures into our ``error_kind`` vocabulary (worded in
 ``outbound/failures.py``).
+
+It speaks HTTP/1.1 itself, over an asyncio protocol with the llhttp parser (``httptools``), instead of
+through aiohttp's client: a check is one request on one fresh connection, and a general client's
+sessions, connector, trace signals and header multidicts cost more than twice a bare GET's CPU
+(``bench/engine.py``). Measuring the steps itself, it times DNS, connect, TLS and the first byte
+exactly where they happen.
 """
 
 from __future__ import annotations
@@ -14,18 +20,17 @@ import asyncio
 import ipaddress
 import socket
 import ssl
-from collections.abc import AsyncIterator, Mapping
+import zlib
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from time import perf_counter
-from typing import Any
 
 import aiohappyeyeballs
-import aiohttp
-from aiohttp.client_proto import ResponseHandler
+import httptools
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from yarl import URL
@@ -36,7 +41,9 @@ from statusping.domain.targets import blocked_reason
 from statusping.outbound.failures import (
     TargetBlocked,
     certificate_message,
+    connection_message,
     describe_failure,
+    dns_failure_message,
     timeout_message,
 )
 
@@ -46,8 +53,14 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Headers that must not follow a redirect to another origin (they were meant for the first one).
 _ORIGIN_BOUND_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+# What aiohttp asked for before us; compressed bodies are inflated before anyone reads them.
+_ACCEPT_ENCODING = "gzip, deflate"
+_HAPPY_EYEBALLS_DELAY = 0.25  # seconds before racing a host name's next address (aiohttp's default)
+# Body bytes buffered ahead of the reader before the socket is paused (and resumed below half).
+_READ_AHEAD = 256 * 1024
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+SocketFactory = Callable[[aiohappyeyeballs.AddrInfoType], socket.socket]
 
 
 @dataclass(frozen=True)
@@ -119,155 +132,274 @@ class HttpRequest:
     verify_tls: bool = True
 
 
-@dataclass(frozen=True)
+# The response ---------------------------------------------------------------------------------
+
+
+class Response(asyncio.Protocol):
+    """One response: status line and headers as soon as they arrive, the body only if someone reads it.
+
+    It is also the connection's asyncio protocol and the parser's callback target: one object per
+    request, so a check allocates little beyond the bytes it receives.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, head_only: bool) -> None:
+        self.status = 0
+        self.reason = ""
+        self.headers: dict[str, str] = {}  # names lower-cased; a repeated header keeps its last value
+        self.headers_at = 0.0  # perf_counter when the headers were complete
+        self._loop = loop
+        self._head_only = head_only
+        self._parser = httptools.HttpResponseParser(self)
+        self._transport: asyncio.Transport | None = None
+        self._headed: asyncio.Future[None] = loop.create_future()
+        self._chunks: deque[bytes] = deque()
+        self._buffered = 0
+        self._paused = False
+        self._complete = False
+        self._framed = False  # the body's end is marked (length or chunks), not the connection's close
+        self._error: FetchError | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self._complete or self._error is not None:
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._finish()
+        except httptools.HttpParserError as exc:
+            self._fail(FetchError(ErrorKind.OTHER, f"invalid HTTP response: {_parser_message(exc)}"))
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = None
+        if self._complete or self._error is not None:
+            return
+        if not self._headed.done():
+            if isinstance(exc, OSError):
+                self._fail(FetchError(ErrorKind.CONNECTION, connection_message(exc)))
+            else:
+                self._fail(
+                    FetchError(ErrorKind.CONNECTION, "the server closed the connection without a response")
+                )
+        elif self._framed:
+            self._fail(FetchError(ErrorKind.CONNECTION, "the response body was cut off"))
+        else:
+            self._finish()  # a body without a length ends with the connection
+
+    def pause_writing(self) -> None:  # the request is tiny; nothing to hold back
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    # httptools callbacks
+
+    def on_status(self, status: bytes) -> None:
+        self.reason += status.decode("latin-1")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:  # an interim response (100 Continue): the real one follows
+            self.reason, self.headers = "", {}
+            return
+        self.status = status
+        self.headers_at = perf_counter()
+        self._framed = (
+            "content-length" in self.headers or "chunked" in self.headers.get("transfer-encoding", "").lower()
+        )
+        if not self._headed.done():
+            self._headed.set_result(None)
+        if self._head_only:
+            self._finish()
+
+    def on_body(self, body: bytes) -> None:
+        self._chunks.append(body)
+        self._buffered += len(body)
+        if self._buffered > _READ_AHEAD and not self._paused and self._transport is not None:
+            self._paused = True
+            self._transport.pause_reading()
+        self._wake()
+
+    def on_message_complete(self) -> None:
+        if self.status:
+            self._finish()
+
+    # Reading
+
+    @property
+    def charset(self) -> str | None:
+        """The ``charset`` parameter of the Content-Type header, if it names one."""
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            name, _, value = part.partition("=")
+            if name.strip().lower() == "charset":
+                return value.strip().strip("\"'") or None
+        return None
+
+    async def headers_received(self) -> None:
+        await self._headed
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, inflated if it came compressed; ends at the body's end."""
+        inflate = _decompressor(self.headers.get("content-encoding", ""))
+        while True:
+            while self._chunks:
+                chunk = self._chunks.popleft()
+                self._buffered -= len(chunk)
+                if self._paused and self._buffered < _READ_AHEAD // 2 and self._transport is not None:
+                    self._paused = False
+                    self._transport.resume_reading()
+                yield inflate.decompress(chunk) if inflate else chunk
+            if self._error is not None:
+                raise self._error
+            if self._complete:
+                if inflate:
+                    yield inflate.flush()
+                return
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    def close(self) -> None:
+        if self._headed.done() and not self._headed.cancelled():
+            self._headed.exception()  # seen: a failure nobody waited for is not "never retrieved"
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            # No TLS close_notify exchange: the check is done, waiting on the peer would only cost.
+            transport.abort() if transport.get_extra_info("sslcontext") else transport.close()
+
+    # Internals
+
+    def _finish(self) -> None:
+        self._complete = True
+        self._wake()
+
+    def _fail(self, error: FetchError) -> None:
+        self._error = error
+        if not self._headed.done():
+            self._headed.set_exception(error)
+        self._wake()
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+
+def _parser_message(exc: Exception) -> str:
+    text = str(exc)
+    return text.split(": ", 1)[-1] if text.startswith("HPE_") else text or type(exc).__name__
+
+
+class _Inflate:
+    def __init__(self, wbits: int) -> None:
+        self._inflate = zlib.decompressobj(wbits)
+
+    def decompress(self, data: bytes) -> bytes:
+        try:
+            return self._inflate.decompress(data)
+        except zlib.error as exc:
+            raise FetchError(
+                ErrorKind.CONNECTION, f"the response body cannot be decompressed: {exc}"
+            ) from None
+
+    def flush(self) -> bytes:
+        return self._inflate.flush()
+
+
+def _decompressor(encoding: str) -> _Inflate | None:
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return _Inflate(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return _Inflate(zlib.MAX_WBITS)  # zlib-wrapped, as the standard says
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class Fetched:
     """The final hop's response with headers read; its body is left for the caller to read, or not."""
 
-    response: aiohttp.ClientResponse
+    response: Response
     timings: Timings
     certificate: PeerCertificate | None
     redirects: int
 
 
-# Timing ---------------------------------------------------------------------------------------
+# One hop --------------------------------------------------------------------------------------
 
 
-@dataclass
 class _Hop:
     """What one request learns on its way: timings, the peer certificate, an address the guard refused."""
 
-    dns_started: float | None = None
-    dns_ms: float | None = None
-    connect_ms: float | None = None
-    tls_ms: float | None = None
-    headers_sent: float | None = None
-    certificate: bytes | None = None
-    blocked: str | None = None
+    __slots__ = ("blocked", "certificate", "connect_ms", "dns_ms", "headers_sent", "tls_ms")
+
+    def __init__(self) -> None:
+        self.dns_ms: float | None = None
+        self.connect_ms: float | None = None
+        self.tls_ms: float | None = None
+        self.headers_sent: float | None = None
+        self.certificate: bytes | None = None
+        self.blocked: str | None = None
 
     def timings(self, headers_received: float) -> Timings:
         ttfb = None if self.headers_sent is None else _ms(self.headers_sent, headers_received)
         return Timings(self.dns_ms, self.connect_ms, self.tls_ms, ttfb)
 
 
-# aiohttp gives the connector no per-request hook, so the current hop travels in a context variable
-# (tasks aiohappyeyeballs starts copy the context, so they see the same record).
-_HOP: ContextVar[_Hop | None] = ContextVar("statusping_http_hop", default=None)
-
-
 def _ms(start: float, end: float | None = None) -> float:
     return round(((end if end is not None else perf_counter()) - start) * 1000, 2)
-
-
-def _trace_config() -> aiohttp.TraceConfig:
-    """The moments aiohttp's tracing does expose: the DNS lookup, and the request having been sent."""
-
-    async def dns_start(*_: Any) -> None:
-        if (hop := _HOP.get()) is not None:
-            hop.dns_started = perf_counter()
-
-    async def dns_end(*_: Any) -> None:
-        if (hop := _HOP.get()) is not None and hop.dns_started is not None:
-            hop.dns_ms = _ms(hop.dns_started)
-
-    async def headers_sent(*_: Any) -> None:
-        if (hop := _HOP.get()) is not None:
-            hop.headers_sent = perf_counter()
-
-    trace = aiohttp.TraceConfig()
-    trace.on_dns_resolvehost_start.append(dns_start)
-    trace.on_dns_resolvehost_end.append(dns_end)
-    trace.on_request_headers_sent.append(headers_sent)
-    return trace
-
-
-class _GuardedConnector(aiohttp.TCPConnector):
-    """A TCPConnector that refuses blocked addresses per socket and times TCP connect apart from TLS."""
-
-    def __init__(self, policy: TargetPolicy) -> None:
-        # force_close: a fresh connection per request; no DNS cache: each check resolves for itself;
-        # limit=0: the scheduler bounds concurrency, a hidden connector queue would only distort timings.
-        super().__init__(force_close=True, use_dns_cache=False, limit=0, socket_factory=self.open_socket)
-        self._policy = policy
-
-    def open_socket(self, addr_info: aiohappyeyeballs.AddrInfoType) -> socket.socket:
-        """Called for every address right before it is connected: resolved names and IP literals alike."""
-        family, type_, proto, _, address = addr_info
-        reason = self._policy.refusal(str(address[0]))
-        if reason is not None:
-            if (hop := _HOP.get()) is not None:
-                hop.blocked = reason
-            raise TargetBlocked(reason)
-        return socket.socket(family=family, type=type_, proto=proto)
-
-    async def _wrap_create_connection(
-        self,
-        *args: Any,
-        addr_infos: list[aiohappyeyeballs.AddrInfoType],
-        req: aiohttp.ClientRequest,
-        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp's own signature
-        client_error: type[Exception] = aiohttp.ClientConnectorError,
-        **kwargs: Any,
-    ) -> tuple[asyncio.Transport, ResponseHandler]:
-        # The base class connects and wraps TLS in one step; doing the TCP connect here first (as it
-        # does, through aiohappyeyeballs and our socket factory) lets us time the two apart. The TLS
-        # wrap then goes through aiohttp's own error mapping.
-        hop = _HOP.get()
-        started = perf_counter()
-        try:
-            sock = await aiohappyeyeballs.start_connection(
-                addr_infos,
-                local_addr_infos=self._local_addr_infos,
-                happy_eyeballs_delay=self._happy_eyeballs_delay,
-                interleave=self._interleave,
-                loop=self._loop,
-                socket_factory=self._socket_factory,
-            )
-        except OSError as exc:
-            raise client_error(req.connection_key, exc) from exc
-        connected = perf_counter()
-        try:
-            transport, protocol = await self._wrap_existing_connection(
-                *args, req=req, timeout=timeout, client_error=client_error, sock=sock, **kwargs
-            )
-        except BaseException:
-            sock.close()
-            raise
-        if hop is not None:
-            hop.connect_ms = _ms(started, connected)
-            if kwargs.get("ssl"):
-                hop.tls_ms = _ms(connected)
-                ssl_object = transport.get_extra_info("ssl_object")
-                hop.certificate = ssl_object.getpeercert(binary_form=True) if ssl_object else None
-        return transport, protocol
 
 
 # The client -----------------------------------------------------------------------------------
 
 
 class HttpClient:
-    """One shared session over a guarded, non-pooling connector; built in the app lifespan/worker start."""
+    """The guarded client; one per process, built in the app lifespan/worker start. It holds no pool:
+    every request connects afresh."""
 
     def __init__(self, policy: TargetPolicy, *, user_agent: str = USER_AGENT) -> None:
         self.policy = policy
         self.user_agent = user_agent
-        self._connector: _GuardedConnector | None = None
-        self._session: aiohttp.ClientSession | None = None
+        self._started = False
 
     async def start(self) -> None:
-        self._connector = _GuardedConnector(self.policy)
-        self._session = aiohttp.ClientSession(
-            connector=self._connector,
-            headers={"User-Agent": self.user_agent},
-            # No jar: cookies from one monitor's target must never reach another's.
-            cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=None),  # fetch() applies the deadline over all hops
-            trace_configs=[_trace_config()],
-        )
+        _verified_context()  # load the trust store now, not on the first https check
+        self._started = True
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-        self._session = self._connector = None
+        self._started = False
+
+    def socket_factory(
+        self, hop: _Hop | None = None
+    ) -> Callable[[aiohappyeyeballs.AddrInfoType], socket.socket]:
+        """Opens each address's socket right before it is connected, refusing blocked addresses:
+        resolved names and IP literals alike, every hop of a redirect chain."""
+        policy = self.policy
+
+        def open_socket(addr_info: aiohappyeyeballs.AddrInfoType) -> socket.socket:
+            family, type_, proto, _, address = addr_info
+            reason = policy.refusal(str(address[0]))
+            if reason is not None:
+                if hop is not None:
+                    hop.blocked = reason
+                raise TargetBlocked(reason)
+            return socket.socket(family=family, type=type_, proto=proto)
+
+        return open_socket
 
     @asynccontextmanager
     async def fetch(self, request: HttpRequest, *, timeout_seconds: float) -> AsyncIterator[Fetched]:
@@ -275,6 +407,8 @@ class HttpClient:
 
         The deadline covers every hop and whatever the caller does with the body inside the block.
         """
+        if not self._started:
+            raise RuntimeError("HttpClient.start() was not called")
         try:
             async with asyncio.timeout(timeout_seconds):
                 fetched = await self._follow(request)
@@ -294,8 +428,8 @@ class HttpClient:
         method, body, headers = request.method.upper(), request.body, dict(request.headers)
         for redirects in range(MAX_REDIRECTS + 1):
             response, hop = await self._hop(method, url, headers, body, verify=request.verify_tls)
-            timings = hop.timings(perf_counter())
-            location = response.headers.get("Location")
+            timings = hop.timings(response.headers_at)
+            location = response.headers.get("location")
             if not (request.follow_redirects and response.status in _REDIRECT_CODES and location):
                 return Fetched(response, timings, PeerCertificate.from_der(hop.certificate), redirects)
             response.close()
@@ -309,41 +443,68 @@ class HttpClient:
 
     async def _hop(
         self, method: str, url: URL, headers: dict[str, str], body: str | bytes | None, *, verify: bool
-    ) -> tuple[aiohttp.ClientResponse, _Hop]:
-        if self._session is None:
-            raise RuntimeError("HttpClient.start() was not called")
+    ) -> tuple[Response, _Hop]:
         hop = _Hop()
-        token = _HOP.set(hop)
+        host, port = url.raw_host or "", url.port or (443 if url.scheme == "https" else 80)
+        message = _request_bytes(method, url, headers, body, self.user_agent)
+        loop = asyncio.get_running_loop()
+        infos = await _addresses(loop, host, port, hop)
+        started = perf_counter()
         try:
-            response = await self._session.request(
-                method, url, headers=headers, data=body, allow_redirects=False, ssl=verify
+            sock = await aiohappyeyeballs.start_connection(
+                infos,
+                happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY if len(infos) > 1 else None,
+                loop=loop,
+                socket_factory=self.socket_factory(hop),
             )
-        except aiohttp.ClientConnectorCertificateError as exc:
-            raise await self._certificate_failure(exc, url) from exc
-        except aiohttp.ClientConnectorError as exc:
+        except OSError as exc:
             if hop.blocked is not None:
                 raise FetchError(ErrorKind.SSRF_BLOCKED, hop.blocked) from exc
+            raise FetchError(ErrorKind.CONNECTION, connection_message(exc)) from exc
+        connected = perf_counter()
+        hop.connect_ms = _ms(started, connected)
+        response = Response(loop, head_only=method == "HEAD")
+        tls = url.scheme == "https"
+        try:
+            if tls:
+                context = _verified_context() if verify else _unverified_context()
+                try:
+                    transport, _ = await loop.create_connection(
+                        lambda: response, sock=sock, ssl=context, server_hostname=host
+                    )
+                except ssl.SSLCertVerificationError as exc:
+                    raise await self._certificate_failure(exc, url) from exc
+                hop.tls_ms = _ms(connected)
+                ssl_object = transport.get_extra_info("ssl_object")
+                hop.certificate = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+            else:
+                transport, _ = await loop.create_connection(lambda: response, sock=sock)
+        except BaseException:
+            sock.close()
             raise
-        finally:
-            _HOP.reset(token)
+        try:
+            transport.write(message)
+            hop.headers_sent = perf_counter()
+            await response.headers_received()
+        except BaseException:
+            response.close()
+            raise
         return response, hop
 
-    async def _certificate_failure(
-        self, exc: aiohttp.ClientConnectorCertificateError, url: URL
-    ) -> FetchError:
+    async def _certificate_failure(self, exc: ssl.SSLCertVerificationError, url: URL) -> FetchError:
         """Say why the certificate was refused; the certificate itself is fetched again unverified
         so the message can give its expiry ("expired 3 days ago") and the result its dates."""
         certificate = PeerCertificate.from_der(await self._unverified_certificate(url))
-        message = certificate_message(exc.certificate_error, certificate, datetime.now(UTC))
+        message = certificate_message(exc, certificate, datetime.now(UTC))
         return FetchError(ErrorKind.TLS, message, certificate)
 
     async def _unverified_certificate(self, url: URL) -> bytes | None:
-        if self._connector is None or url.host is None or url.port is None:
+        if url.host is None or url.port is None:
             return None
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(url.host, url.port, type=socket.SOCK_STREAM)
-            sock = await aiohappyeyeballs.start_connection(infos, socket_factory=self._connector.open_socket)
+            sock = await aiohappyeyeballs.start_connection(infos, socket_factory=self.socket_factory())
         except OSError:
             return None
         try:
@@ -358,6 +519,78 @@ class HttpClient:
             return ssl_object.getpeercert(binary_form=True) if ssl_object else None
         finally:
             transport.abort()
+
+
+async def _addresses(
+    loop: asyncio.AbstractEventLoop, host: str, port: int, hop: _Hop
+) -> list[aiohappyeyeballs.AddrInfoType]:
+    """Where to connect: an IP literal as it is (no lookup, no DNS time), a name resolved and timed."""
+    literal = _ip_literal(host)
+    if literal is not None:
+        if literal.version == 6:
+            return [(socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port, 0, 0))]
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port))]
+    started = perf_counter()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG)
+    except OSError as exc:
+        raise FetchError(ErrorKind.DNS, dns_failure_message(host, exc)) from exc
+    hop.dns_ms = _ms(started)
+    if not infos:
+        raise FetchError(ErrorKind.DNS, f"name does not resolve: {host}")
+    return list(infos)
+
+
+@cache
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _request_bytes(
+    method: str, url: URL, headers: Mapping[str, str], body: str | bytes | None, user_agent: str
+) -> bytes:
+    """The request as sent: our defaults, the monitor's headers over them, and the body."""
+    host = url.raw_host or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if not url.is_default_port():
+        host = f"{host}:{url.port}"
+    fields: dict[str, tuple[str, str]] = {
+        "host": ("Host", host),
+        "user-agent": ("User-Agent", user_agent),
+        "accept": ("Accept", "*/*"),
+        "accept-encoding": ("Accept-Encoding", _ACCEPT_ENCODING),
+    }
+    payload = b""
+    if body is not None:
+        if isinstance(body, str):
+            payload = body.encode()
+            fields["content-type"] = ("Content-Type", "text/plain; charset=utf-8")
+        else:
+            payload = bytes(body)
+            fields["content-type"] = ("Content-Type", "application/octet-stream")
+    for name, value in headers.items():
+        if "\r" in name or "\n" in name or "\r" in value or "\n" in value or ":" in name:
+            raise FetchError(ErrorKind.OTHER, f"invalid header {name[:100]!r}")
+        fields[name.lower()] = (name, value)
+    # Our framing, whatever the monitor's headers say: one request, then the connection closes.
+    fields["connection"] = ("Connection", "close")
+    fields.pop("transfer-encoding", None)
+    if payload or method in ("POST", "PUT", "PATCH"):
+        fields["content-length"] = ("Content-Length", str(len(payload)))
+    else:
+        fields.pop("content-length", None)
+    lines = [f"{method} {url.raw_path_qs or '/'} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in fields.values()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+
+@cache
+def _verified_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
 
 
 @cache

@@ -10,8 +10,6 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any
 
-import aiohttp
-
 from statusping.domain.checks import (
     CheckOutcome,
     ErrorKind,
@@ -19,7 +17,7 @@ from statusping.domain.checks import (
     json_expectation_error,
     status_error,
 )
-from statusping.outbound.http import FetchError, HttpClient, HttpRequest, PeerCertificate
+from statusping.outbound.http import FetchError, HttpClient, HttpRequest, PeerCertificate, Response
 
 BODY_CAP = 1024 * 1024
 _CAP_TEXT = "1 MiB"
@@ -68,7 +66,7 @@ def _certificate_fields(certificate: PeerCertificate | None) -> dict[str, Any]:
     return {"ssl_expires_at": certificate.expires_at, "ssl_issuer": certificate.issuer}
 
 
-async def judge_body(response: aiohttp.ClientResponse, config: dict[str, Any]) -> Verdict:
+async def judge_body(response: Response, config: dict[str, Any]) -> Verdict:
     """Check keyword present/absent and the JSON expectation, reading no more of the body than needed."""
     keyword, absent, json_path = config.get("keyword"), config.get("keyword_absent"), config.get("json_path")
     if not (keyword or absent or json_path):
@@ -79,7 +77,7 @@ async def judge_body(response: aiohttp.ClientResponse, config: dict[str, Any]) -
     stop_when_found = not (absent or json_path)
     body, truncated = bytearray(), False
     found = False
-    async for chunk in response.content.iter_any():
+    async for chunk in response.chunks():
         room = BODY_CAP - len(body)
         truncated = len(chunk) > room
         start = len(body)
