@@ -184,6 +184,11 @@ def test_an_invited_viewer_joins_from_the_email_and_sees_a_read_only_dashboard(
         expect(page.locator(f'[data-member="{viewer_email}"]')).to_contain_text("Viewer")
         expect(page.locator("#invitations")).to_have_count(0)
         page.emulate_media(color_scheme="dark")
+        # Removing asks first: the keyboard opens the confirmation in place.
+        member = page.locator(f'[data-member="{viewer_email}"]')
+        member.locator("summary", has_text="Remove").focus()
+        page.keyboard.press("Enter")
+        expect(member.get_by_role("button", name=f"Remove {viewer_email}")).to_be_visible()
         _shoot(owner, "owner-1280-dark")
         page.set_viewport_size({"width": 390, "height": 844})
         _shoot(owner, "owner-390-dark")
