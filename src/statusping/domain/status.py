@@ -57,6 +57,15 @@ class MonitorState:
 
 
 @dataclass(frozen=True, slots=True)
+class RegionSeen:
+    """What one region saw when a multi-region monitor changed state (``domain.quorum``)."""
+
+    region: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Transition:
     kind: TransitionKind
     at: datetime
@@ -64,6 +73,8 @@ class Transition:
     # For DEGRADED / DEGRADED_CLEARED: the check that flipped it (same as ``at``).
     started_at: datetime
     cause: str | None
+    # Multi-region monitors: each live region's view at the transition; empty for one region.
+    regions: tuple[RegionSeen, ...] = ()
 
 
 def evaluate(
