@@ -128,6 +128,13 @@ async def test_the_right_password_opens_everything_for_this_page_only(
         assert shown.headers["cache-control"] == "private, no-cache"
         assert "Cookie" in shown.headers["vary"]
         assert (await visitor.get(f"/s/{slug}")).headers["X-Cache"] == "HIT"
+        async with make_client(app) as stranger:  # the very render the visitor got from the cache
+            for path in ("", "/api/v2/summary.json"):
+                refused = await stranger.get(
+                    f"/s/{slug}{path}", headers={"If-None-Match": shown.headers["etag"]}
+                )
+                assert refused.status_code == 403, path
+                assert "Secret API" not in refused.text
         for path in (*JSON_PATHS, "/feed.atom", "/feed.rss", "/history"):
             answer = await visitor.get(f"/s/{slug}{path}")
             assert answer.status_code == 200, path
