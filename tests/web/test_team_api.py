@@ -3,6 +3,8 @@ roles, removing, leaving, transferring ownership, the plan's member limit and sw
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -302,3 +304,18 @@ async def test_invitations_are_stored_hashed_and_scoped_to_their_organization(
             await outsider.patch(f"/api/v1/members/{owner_member['id']}", json={"role": "viewer"})
         ).status_code == 404
     assert (await client.get("/api/v1/invitations")).json()[0]["id"] == invitation["id"]
+
+
+async def test_two_clicks_on_the_same_link_make_one_account(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink
+) -> None:
+    await business(app, client)
+    invitation, path = await invite(client, smtp_sink, "viewer")
+    async with make_client(app) as first, make_client(app) as second:
+        answers = await asyncio.gather(
+            first.post(path, data={"password": "correct horse battery"}),
+            second.post(path, data={"password": "correct horse battery"}),
+        )
+    assert sorted(a.status_code for a in answers) == [303, 410]
+    members = (await client.get("/api/v1/members")).json()
+    assert [m["email"] for m in members].count(invitation["email"]) == 1

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.accounts import Role, normalize_email
@@ -265,12 +266,17 @@ _UNUSABLE = {
 }
 
 
-async def find_invitation(db: AsyncSession, token: str, *, secret_key: str, now: datetime) -> FoundInvitation:
-    found = await TeamRepository(db).invitation_by_token(_digest(secret_key, token)) if token else None
+async def find_invitation(
+    db: AsyncSession, token: str, *, secret_key: str, now: datetime, for_update: bool = False
+) -> FoundInvitation:
+    repo = TeamRepository(db)
+    found = (
+        await repo.invitation_by_token(_digest(secret_key, token), for_update=for_update) if token else None
+    )
     if found is None:
         raise NotFound("this invitation link is not valid; check that the whole link was copied")
     invitation, org = found
-    user = await TeamRepository(db).user_by_email(invitation.email)
+    user = await repo.user_by_email(invitation.email)
     return FoundInvitation(invitation, org, _state(invitation, now), user_exists=user is not None)
 
 
@@ -286,7 +292,7 @@ async def accept(
 ) -> Account:
     """Join the invitation's organization: as the signed-in ``user`` (whose email it must be), or as
     a new user with ``password`` when nobody has that email yet."""
-    found = await find_invitation(db, token, secret_key=secret_key, now=now)
+    found = await find_invitation(db, token, secret_key=secret_key, now=now, for_update=True)
     if found.state is not InvitationState.PENDING:
         raise InvitationUnusable(_UNUSABLE[found.state])
     invitation, org = found.invitation, found.organization
@@ -297,7 +303,10 @@ async def accept(
         check_new_password(password, email=invitation.email, org_names=[org.name])
         user = User(id=uuid.uuid4(), email=invitation.email, password_hash=await hash_password(password))
         repo.add(user)
-        await db.flush()
+        try:
+            await db.flush()
+        except IntegrityError:  # signed up with this address a moment ago
+            raise NotAuthenticated(f"an account with {invitation.email} exists; sign in to accept") from None
     elif normalize_email(user.email) != invitation.email:
         raise Forbidden(f"this invitation is for {invitation.email}; sign in with that address to accept")
     await AccountRepository(db).lock_organization(org.id)

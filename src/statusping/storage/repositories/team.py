@@ -138,14 +138,20 @@ class TeamRepository:
             )
         )
 
-    async def invitation_by_token(self, token_hash: str) -> tuple[Invitation, Organization] | None:
-        row = (
-            await self.db.execute(
-                select(Invitation, Organization)
-                .join(Organization, Organization.id == Invitation.organization_id)
-                .where(Invitation.token_hash == token_hash)
-            )
-        ).first()
+    async def invitation_by_token(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> tuple[Invitation, Organization] | None:
+        """``for_update`` holds the invitation until the transaction ends, so two clicks on the same
+        link take turns and the second finds it used (FOR UPDATE is a plain read on SQLite, whose
+        write transactions are serialized anyway)."""
+        query = (
+            select(Invitation, Organization)
+            .join(Organization, Organization.id == Invitation.organization_id)
+            .where(Invitation.token_hash == token_hash)
+        )
+        if for_update:
+            query = query.with_for_update(of=Invitation)
+        row = (await self.db.execute(query)).first()
         return (row[0], row[1]) if row else None
 
     async def user_by_email(self, email: str) -> User | None:
