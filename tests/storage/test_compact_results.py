@@ -16,7 +16,7 @@ from statusping.storage import partitions
 from statusping.storage.db import create_engine
 from statusping.storage.migrate import upgrade
 from statusping.storage.models import CheckError, CheckResult, Monitor
-from statusping.storage.repositories.results import ResultsRepository
+from statusping.storage.repositories.results import ResultsRepository, count_old, prune_monitor
 from tests.conftest import TEST_PG_URL, _pg_admin
 from tests.support import signup
 
@@ -206,3 +206,68 @@ async def test_a_monitor_that_missed_its_number_gets_one_when_its_first_result_i
     assert [r["status_code"] for r in rows] == [204]
     async with app.state.sessionmaker() as db:
         assert await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id)) is not None
+
+
+async def test_a_page_reaches_results_older_than_the_monitor_and_honours_since_and_until(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await signup(client)
+    monitor_id = await make_monitor(client)
+    ages = (timedelta(minutes=10), timedelta(hours=5), timedelta(days=3))
+    async with app.state.sessionmaker() as db, db.begin():
+        num = await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id))
+        rows = [
+            {
+                "monitor_id": monitor_id, "checked_at": NOW - age, "region": "default", "ok": True,
+                "status_code": 200 + i, "response_ms": 5.0, "dns_ms": None, "connect_ms": None,
+                "tls_ms": None, "ttfb_ms": None, "error_kind": None, "error": None,
+            }
+            for i, age in enumerate(ages)
+        ]  # fmt: skip
+        await ResultsRepository(db).insert(rows, {monitor_id: num})
+    path = f"/api/v1/monitors/{monitor_id}/results"
+
+    async def codes(query: str) -> list[int]:
+        return [r["status_code"] for r in (await client.get(path + query)).json()]
+
+    assert await codes("") == [200, 201, 202]
+    assert await codes("?limit=2") == [200, 201]
+    older = (NOW - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    assert await codes(f"?until={older}") == [201, 202]
+    since = (NOW - timedelta(days=4)).isoformat().replace("+00:00", "Z")
+    assert await codes(f"?since={since}&until={older}") == [201, 202]
+    since = (NOW - timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    assert await codes(f"?since={since}") == [200, 201]
+
+
+async def test_a_backlog_of_old_results_is_deleted_a_bounded_number_at_a_time(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await signup(client)
+    monitor_id = await make_monitor(client)
+    async with app.state.sessionmaker() as db, db.begin():
+        num = await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id))
+        rows = [
+            {
+                "monitor_id": monitor_id, "checked_at": NOW - timedelta(days=10, minutes=k), "region": "default",
+                "ok": k % 2 == 0, "status_code": 200, "response_ms": 5.0, "dns_ms": None, "connect_ms": None,
+                "tls_ms": None, "ttfb_ms": None, "error_kind": None if k % 2 == 0 else "status",
+                "error": None if k % 2 == 0 else "HTTP 500",
+            }
+            for k in range(7)
+        ] + [{
+            "monitor_id": monitor_id, "checked_at": NOW, "region": "default", "ok": True, "status_code": 200,
+            "response_ms": 5.0, "dns_ms": None, "connect_ms": None, "tls_ms": None, "ttfb_ms": None,
+            "error_kind": None, "error": None,
+        }]  # fmt: skip
+        await ResultsRepository(db).insert(rows, {monitor_id: num})
+    cutoff = NOW - timedelta(days=7)
+    deleted: list[int] = []
+    for _ in range(4):
+        async with app.state.sessionmaker() as db, db.begin():
+            assert await count_old(db, [num], cutoff) == 7 - sum(deleted)
+            deleted.append(await prune_monitor(db, num, cutoff, limit=3))
+    assert deleted == [3, 3, 1, 0]
+    async with app.state.sessionmaker() as db:
+        assert await db.scalar(select(func.count()).select_from(CheckResult)) == 1  # the recent one
+        assert await db.scalar(select(func.count()).select_from(CheckError)) == 0  # text went along

@@ -21,7 +21,7 @@ from statusping.storage.models import AlertEvent, Monitor, Organization
 from statusping.storage.repositories.dashboard import DashboardRepository
 from statusping.storage.repositories.history import ROLLUP_TABLES
 from statusping.storage.repositories.leases import LeaseRepository
-from statusping.storage.repositories.results import prune_monitor, prune_monitors
+from statusping.storage.repositories.results import count_old, prune_monitor, prune_monitors
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ CHANGES_KEPT = timedelta(days=1)  # open dashboards follow the change record wit
 BUCKET_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 BATCH = 5000
 MONITORS_PER_STATEMENT = 500  # PostgreSQL: monitors whose old results one DELETE takes
+MONITORS_PER_GROUP = 100  # SQLite: monitors whose old results one short transaction takes
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +156,23 @@ async def _prune_results(
             async with sessionmaker() as db, db.begin():
                 total += await prune_monitors(db, nums[start : start + MONITORS_PER_STATEMENT], cutoff)
         return total
-    index = 0
-    while index < len(nums):
+    # SQLite: one writer at a time, so every transaction stays small. Usually a group of monitors has
+    # a few old rows each (what arrived since the last pass) and goes in one statement; a backlog
+    # (the first pass, a long pause of housekeeping) goes monitor by monitor, BATCH rows at a time.
+    for start in range(0, len(nums), MONITORS_PER_GROUP):
+        group = nums[start : start + MONITORS_PER_GROUP]
         async with sessionmaker() as db, db.begin():
-            budget = BATCH
-            while index < len(nums) and budget > 0:
-                count = await prune_monitor(db, nums[index], cutoff, limit=budget)
+            small = await count_old(db, group, cutoff) <= BATCH
+            if small:
+                total += await prune_monitors(db, group, cutoff)
+        if small:
+            continue
+        for num in group:
+            count = BATCH
+            while count == BATCH:
+                async with sessionmaker() as db, db.begin():
+                    count = await prune_monitor(db, num, cutoff, limit=BATCH)
                 total += count
-                budget -= count
-                if budget > 0:  # fewer than asked: this monitor is done
-                    index += 1
     return total
 
 

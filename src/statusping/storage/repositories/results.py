@@ -146,21 +146,23 @@ class ResultsRepository:
     ) -> list[StoredResult]:
         """Newest first; ``until`` is exclusive so the oldest time of a page pages back cleanly."""
         monitor = (
-            await self.db.execute(select(Monitor.num, Monitor.created_at).where(Monitor.id == monitor_id))
+            await self.db.execute(
+                select(Monitor.num, Monitor.created_at, Monitor.last_checked_at).where(
+                    Monitor.id == monitor_id
+                )
+            )
         ).one_or_none()
         if monitor is None or monitor.num is None:
             return []
         if not self._postgres:
             rows = await self._between(monitor.num, since, until, limit)
         else:
-            # Nothing is older than its monitor (a day of slack for imported history).
-            floor = monitor.created_at - timedelta(days=1)
-            if since is not None:
-                floor = max(floor, since)
+            # Results seldom predate their monitor: the windows stop a day before it was created, and
+            # one last query takes anything older.
+            floor = since if since is not None else monitor.created_at - timedelta(days=1)
             end = until
             if end is None:
-                newest = await self.db.scalar(select(Monitor.last_checked_at).where(Monitor.id == monitor_id))
-                end = (newest or monitor.created_at) + timedelta(milliseconds=1)
+                end = (monitor.last_checked_at or monitor.created_at) + timedelta(milliseconds=1)
             rows = []
             window = _FIRST_WINDOW
             upper = end
@@ -168,6 +170,8 @@ class ResultsRepository:
                 lower = max(floor, upper - window)
                 rows += await self._between(monitor.num, lower, upper, limit - len(rows))
                 upper, window = lower, window * 2
+            if len(rows) < limit and since is None:  # anything older than its monitor, in one go
+                rows += await self._between(monitor.num, None, upper, limit - len(rows))
             if until is None:  # a check-now newer than last_checked_at cannot exist, but be exact
                 rows = await self._between(monitor.num, end, None, limit) + rows
                 rows = rows[:limit]
@@ -216,9 +220,16 @@ def _stored(row: Any, regions: Mapping[int, str]) -> StoredResult:
     )
 
 
+async def count_old(db: AsyncSession, nums: Sequence[int], before: datetime) -> int:
+    """How many results of the monitors ``nums`` are older than ``before`` (one key range each)."""
+    r = RESULTS.c
+    query = select(func.count()).where(r.monitor_num.in_(nums), r.checked_at < before)
+    return int(await db.scalar(query) or 0)
+
+
 async def prune_monitors(db: AsyncSession, nums: Sequence[int], before: datetime) -> int:
-    """Delete results (and error text) older than ``before`` of the monitors ``nums`` (PostgreSQL:
-    no global write lock, so one statement for a group; whole old days went before as partitions)."""
+    """Delete results (and error text) older than ``before`` of the monitors ``nums`` in one statement
+    each: on SQLite one key range per monitor, on PostgreSQL what the dropped days left."""
     r, e = RESULTS.c, ERRORS.c
     await db.execute(delete(ERRORS).where(e.monitor_num.in_(nums), e.checked_at < before))
     result = await db.execute(delete(RESULTS).where(r.monitor_num.in_(nums), r.checked_at < before))
