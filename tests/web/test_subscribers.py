@@ -302,7 +302,7 @@ async def test_automatic_incidents_can_be_kept_off_the_page_and_out_of_subscribe
     assert len([m for m in smtp_sink.messages if m["To"] == reader]) == 3
 
 
-async def test_maintenance_is_announced_when_scheduled_and_again_when_it_starts(
+async def test_maintenance_is_announced_when_scheduled_when_it_starts_and_when_cancelled(
     app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink, target: SwitchableTarget
 ) -> None:
     from datetime import UTC, datetime, timedelta
@@ -376,7 +376,11 @@ async def test_maintenance_is_announced_when_scheduled_and_again_when_it_starts(
         assert await waiting() == 2  # one start notice per subscriber, due in two days
         assert (await client.delete(f"/api/v1/maintenances/{doomed.json()['id']}")).status_code == 204
         assert await waiting() == 0
+        (*_, cancelled) = await _mails_to(smtp_sink, website_only, 3)
+        assert cancelled["Subject"] == "[Planned Co] Maintenance cancelled: Network work"
+        assert "It was planned from" in _text(cancelled)
     # The Website-only subscriber never heard of the Database window.
     assert [m["Subject"] for m in smtp_sink.messages if m["To"] == website_only][1:] == [
-        "[Planned Co] Scheduled maintenance: Network work"
+        "[Planned Co] Scheduled maintenance: Network work",
+        "[Planned Co] Maintenance cancelled: Network work",
     ]

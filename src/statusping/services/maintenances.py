@@ -66,7 +66,7 @@ async def create(
     )
     MaintenanceRepository(db).add(maintenance)
     await db.flush()
-    await _tell_subscribers(db, maintenance, now, new=True)
+    await _tell_subscribers(db, maintenance, now, "scheduled")
     return maintenance
 
 
@@ -98,23 +98,24 @@ async def update(
         maintenance.monitor_ids = await _check_monitor_ids(db, org, fields["monitor_ids"])
     await db.flush()
     if any(name in fields for name in (*SCHEDULE_FIELDS, "monitor_ids")):
-        await _tell_subscribers(db, maintenance, now, new=False)
+        await _tell_subscribers(db, maintenance, now, "rescheduled")
     return maintenance
 
 
-async def _tell_subscribers(db: AsyncSession, maintenance: Maintenance, now: datetime, *, new: bool) -> None:
-    """Status page subscribers hear of a window when it is scheduled or rescheduled, and again when
-    it starts (services/subscribers.py)."""
+async def _tell_subscribers(db: AsyncSession, maintenance: Maintenance, now: datetime, event: str) -> None:
+    """Status page subscribers hear of a window when it is scheduled, rescheduled or cancelled, and
+    again when it starts (services/subscribers.py)."""
     span = as_window(maintenance).next_span(now)
     change = subscribers.MaintenanceChange(
         maintenance.id, maintenance.organization_id, maintenance.title, maintenance.monitor_ids,
-        span, maintenance.rrule is not None, new,
+        span, maintenance.rrule is not None, event,
     )  # fmt: skip
     await subscribers.notify_maintenance(db, change, now)
 
 
-async def delete(db: AsyncSession, maintenance: Maintenance) -> None:
-    await subscribers.cancel_maintenance_notices(db, maintenance.id)
+async def delete(db: AsyncSession, maintenance: Maintenance, now: datetime) -> None:
+    """Delete the window; subscribers hear it is cancelled if an occurrence was still to come."""
+    await _tell_subscribers(db, maintenance, now, "cancelled")
     await MaintenanceRepository(db).delete(maintenance)
 
 

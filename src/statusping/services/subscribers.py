@@ -73,7 +73,7 @@ class PageNotice:
     """What a page tells its subscribers: public words only (never a monitor's technical cause)."""
 
     # down | up | incident_created | incident_updated | incident_resolved | maintenance_scheduled |
-    # maintenance_started
+    # maintenance_started | maintenance_cancelled
     kind: str
     subject: str
     text: str
@@ -326,8 +326,8 @@ def incident_notice(
 
 @dataclass(frozen=True, slots=True)
 class MaintenanceChange:
-    """A maintenance window scheduled (``new``) or rescheduled, as its subscribers hear of it:
-    its next occurrence (the running one, or the next within a year; None: none is left)."""
+    """A maintenance window scheduled, rescheduled or cancelled (``event``), as its subscribers hear
+    of it: its next occurrence (the running one, or the next within a year; None: none is left)."""
 
     maintenance_id: uuid.UUID
     organization_id: uuid.UUID
@@ -335,14 +335,15 @@ class MaintenanceChange:
     monitor_ids: list[str] | None  # None: every monitor of the organization
     next_span: tuple[datetime, datetime] | None
     recurring: bool
-    new: bool
+    event: str  # scheduled | rescheduled | cancelled
 
 
 async def notify_maintenance(db: AsyncSession, change: MaintenanceChange, now: datetime) -> int:
     """Tell the subscribers of every page showing a component the window covers that it is
     scheduled, and queue a second notice for the moment its next occurrence starts (sent then by
-    the dispatcher). A reschedule first drops the start notice still waiting from before. Call it
-    in the transaction that saves the window; returns how many pages were told."""
+    the dispatcher). A reschedule or a cancellation first drops the start notice still waiting from
+    before; a cancellation is told only while an occurrence is still to come or running. Call it in
+    the transaction that saves (or deletes) the window; returns how many pages were told."""
     await cancel_maintenance_notices(db, change.maintenance_id)
     if change.next_span is None:
         return 0
@@ -355,18 +356,23 @@ async def notify_maintenance(db: AsyncSession, change: MaintenanceChange, now: d
         names = ", ".join(shown[m] for m in affected)
         components = [] if change.monitor_ids is None else affected
         when = f"from {_utc(starts_at)} to {_utc(ends_at)}" + (" (it repeats)" if change.recurring else "")
-        verb = "Scheduled maintenance" if change.new else "Maintenance rescheduled"
-        scheduled = PageNotice(
-            "maintenance_scheduled",
+        verb = {
+            "scheduled": "Scheduled maintenance",
+            "rescheduled": "Maintenance rescheduled",
+            "cancelled": "Maintenance cancelled",
+        }[change.event]
+        what = f"It was planned {when}" if change.event == "cancelled" else f"{verb} {when}"
+        told_now = PageNotice(
+            "maintenance_cancelled" if change.event == "cancelled" else "maintenance_scheduled",
             f"[{page.title}] {verb}: {change.title}",
-            f"{change.title}\n\n{verb} {when}.\nAffected: {names}.",
+            f"{change.title}\n\n{what}.\nAffected: {names}.",
             now,
             components,
         )
         extra = {"maintenance_id": str(change.maintenance_id), "starts_at": _iso(starts_at),
                  "ends_at": _iso(ends_at)}  # fmt: skip
-        await notify_subscribers(db, page, scheduled, now, extra=extra)
-        if starts_at > now:
+        await notify_subscribers(db, page, told_now, now, extra=extra)
+        if starts_at > now and change.event != "cancelled":
             started = PageNotice(
                 "maintenance_started",
                 f"[{page.title}] Maintenance in progress: {change.title}",

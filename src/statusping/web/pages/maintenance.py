@@ -318,5 +318,5 @@ async def delete_window(request: Request, maintenance_id: str, account: Optional
     if account is None:
         return page_kit.login(request)
     await require_writer(account)
-    await service.delete(db, await _window(db, account, maintenance_id))
+    await service.delete(db, await _window(db, account, maintenance_id), now())
     return page_kit.go(request, "/maintenance")

@@ -119,5 +119,5 @@ async def update_maintenance(
 
 @router.delete("/{maintenance_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_maintenance(maintenance: CurrentMaintenance, account: Writer, db: Db) -> Response:
-    await service.delete(db, maintenance)
+    await service.delete(db, maintenance, now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
