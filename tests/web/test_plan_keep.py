@@ -176,3 +176,13 @@ async def test_the_api_swaps_the_active_monitors_too(app: FastAPI, client: httpx
     assert (await client.post(f"/api/v1/monitors/{ids[2]}/pause")).status_code == 200
     mine = await client.put(url, json={"monitor_ids": [ids[2]]})
     assert mine.status_code == 422
+
+
+async def test_without_a_limit_there_is_nothing_to_choose(app: FastAPI, client: httpx.AsyncClient) -> None:
+    org = await downgraded_org(app, client)
+    await set_plan(app, org["slug"], "business")
+    page = await client.get("/settings/plan/keep")
+    assert "The Business plan has no monitor limit" in page.text
+    refused = await client.put("/api/v1/organization/active-monitors", json={"monitor_ids": org["ids"][:1]})
+    assert refused.status_code == 422
+    assert await states(app, org["ids"]) == ["active"] * 7

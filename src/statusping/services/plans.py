@@ -220,7 +220,10 @@ async def keep_active(
     if any(monitors[key].paused and not monitors[key].paused_by_plan for key in chosen):
         raise InvalidInput("a monitor you paused yourself cannot be chosen here: resume it", "monitor_ids")
     limit = plan.max_monitors if plan is not None else None
-    if plan is not None and limit is not None and len(chosen) > limit:
+    if plan is None or limit is None:  # nothing to choose; "paused by the plan" would mean nothing
+        where = f"the {plan.title} plan" if plan is not None else "this installation"
+        raise InvalidInput(f"{where} has no monitor limit: every monitor can be active", "monitor_ids")
+    if len(chosen) > limit:
         raise Forbidden(f"the {plan.title} plan allows {limit} active monitors{_lifted_by(plan, limit)}")
     result = KeptActive()
     in_play = [m for m in monitors.values() if not m.paused or m.paused_by_plan]
