@@ -28,6 +28,7 @@ def _empty(monitor_id: Any, region: str, start: datetime) -> dict[str, Any]:
         "bucket_start": start,
         "checks": 0,
         "failures": 0,
+        "downtime_seconds": 0.0,  # a full row: storage then adds it as it is
         "response_count": 0,
         "response_sum": 0.0,
         "response_min": None,

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from statusping.background import BackgroundLoop
 from statusping.domain.checks import CheckOutcome, ErrorKind
 from statusping.domain.monitors import MonitorType
+from statusping.domain.regions import HEARTBEAT, LIVE_WINDOW
 from statusping.domain.schedule_cron import expectation_of, missed_message
 from statusping.engine.batches import BatchRecorder
 from statusping.engine.os_lock import EngineLock
@@ -39,6 +40,7 @@ from statusping.outbound.http import HttpClient
 from statusping.process_status import EngineFigures
 from statusping.services.billing import end_lapsed_grace
 from statusping.services.recording import Observation
+from statusping.services.regions import RegionView, detach_monitor_schedules, report_in, sync_schedules
 from statusping.storage.repositories.leases import LeaseRepository
 from statusping.supervisor import Loop, LoopSpec, Supervisor, describe
 
@@ -50,6 +52,8 @@ RENEW_EVERY = SINGLETON_TTL.total_seconds() / 3
 LEASE_SAFETY = timedelta(seconds=5)
 LOCK_RETRY = 0.5  # seconds between two tries for the OS lock while another live engine holds it
 LAG_REFRESH_SECONDS = 5.0  # /api/health sorts the lag buffer at most this often
+REGION_BEAT = HEARTBEAT.total_seconds()
+REGION_LIVE_WINDOW = LIVE_WINDOW.total_seconds()
 
 
 @dataclass
@@ -68,6 +72,9 @@ class EngineOptions:
     # No progress (a completed claim poll, a recorded batch) for this long: /api/health answers 503.
     stall_after: float = 30.0
     shutdown_grace: float = 10.0  # a stop waits this long, at most, for checks and the last results
+    # Reporting this engine's region and following the others' (services.regions, domain.regions).
+    region_beat: float = REGION_BEAT
+    region_live_window: float = REGION_LIVE_WINDOW
 
 
 @dataclass
@@ -121,6 +128,8 @@ class Engine(BackgroundLoop):
         self._lease_changed = asyncio.Event()
         path = self.options.lock_path if self.options.singleton else None
         self._lock = None if path is None else EngineLock(path)
+        self.regions: RegionView | None = None  # the installation's regions as last reported
+        self._silent_warned: set[str] = set()
 
     @property
     def queue_bound(self) -> int:
@@ -139,6 +148,9 @@ class Engine(BackgroundLoop):
             recorded=self.stats.recorded,
             pending=len(self._pending),
             lag_p99_ms=None if lag is None else round(lag, 1),
+            region=self.options.region,
+            live_regions=self.regions.live if self.regions else (),
+            silent_regions=tuple(r.name for r in self.regions.silent) if self.regions else (),
         )
 
     async def run(self) -> None:
@@ -150,6 +162,9 @@ class Engine(BackgroundLoop):
             renew = max(options.stall_after, 3 * RENEW_EVERY)
             loops.append(start(LoopSpec("engine.lease", renew), self._lease_loop, stop=self._stop))
         claim = start(LoopSpec("engine.claim", options.stall_after), self._claim_loop, stop=self._stop)
+        # Not critical: while it fails, the engine keeps checking on the regions it last knew.
+        spec = LoopSpec("engine.regions", max(options.stall_after, 3 * options.region_beat), critical=False)
+        loops.append(start(spec, self._region_loop, stop=self._stop))
         recorder = start(
             LoopSpec("engine.recorder", options.stall_after), self._record_loop, stop=self._recorder_stop
         )
@@ -194,6 +209,8 @@ class Engine(BackgroundLoop):
         await self._until_leased(loop)
         if self._stop.is_set():
             return
+        if self.regions is None:  # know whether checks go per region before the first claim
+            await self._report_region()
         async with self._transaction() as db:
             moved = await spread_backlog(db, now=_now())
         if moved:
@@ -213,7 +230,9 @@ class Engine(BackgroundLoop):
                     continue
                 limit = min(free, self.options.batch_size)
                 async with self._transaction() as db:
-                    claims = await claim_due(db, owner=self.owner, now=_now(), limit=limit)
+                    claims = await claim_due(
+                        db, owner=self.owner, now=_now(), limit=limit, region=self._claim_region()
+                    )
                 loop.progress()  # a completed poll is progress, even an empty one
                 for claim in claims:
                     task = asyncio.create_task(self._check(claim))
@@ -233,6 +252,8 @@ class Engine(BackgroundLoop):
 
     async def _check(self, claim: Claim) -> None:
         started = _now()
+        # Whole milliseconds, as results are stored: the recorder then keeps the observation as it is.
+        started = started.replace(microsecond=started.microsecond // 1000 * 1000)
         self.stats.lags_ms.append(max(0.0, (started - claim.due_at).total_seconds() * 1000))
         immediate = False
         if claim.type is MonitorType.HEARTBEAT:
@@ -241,7 +262,11 @@ class Engine(BackgroundLoop):
         else:
             outcome = await run_check(claim.type, claim.config, claim.timeout_seconds, self.client)
         self.stats.checks += 1
-        self._pending.append(Observation(claim.monitor_id, outcome, started, self.owner, immediate=immediate))
+        self._pending.append(
+            Observation(
+                claim.monitor_id, outcome, started, self.owner, immediate=immediate, regional=claim.regional
+            )
+        )
         if len(self._pending) >= self.options.batch_size:
             self._flush_now.set()
 
@@ -254,6 +279,65 @@ class Engine(BackgroundLoop):
         finally:
             for waiting in waits:
                 waiting.cancel()
+
+    # Regions ----------------------------------------------------------------------------------
+
+    def _claim_region(self) -> str | None:
+        """This engine's region while several are live (checks go per region), else None."""
+        return self.options.region if self.regions is not None and self.regions.multi else None
+
+    async def _region_loop(self, loop: Loop) -> None:
+        """Report this engine's region, follow the others' and keep this region's schedules.
+
+        On SQLite only the engine holding the lease reports: the others check nothing, so their
+        regions are not live (multi-region needs PostgreSQL; docs/decisions.md).
+        """
+        while not self._stop.is_set():
+            if self._leased():
+                await self._report_region()
+            loop.progress()
+            await self._sleep(self.options.region_beat)
+
+    async def _report_region(self) -> None:
+        now = _now()
+        window = timedelta(seconds=self.options.region_live_window)
+        async with self._transaction() as db:
+            view = await report_in(
+                db, owner=self.owner, region=self.options.region, now=now, live_window=window
+            )
+        self._note_regions(view)
+        async with self._transaction() as db:
+            synced = await sync_schedules(db, view, now)
+        if view.multi:
+            async with self._transaction() as db:
+                await detach_monitor_schedules(db)
+        self.regions = view
+        if synced.added or synced.removed or synced.dropped or synced.dissolved:
+            log.info(
+                "region %s schedules: %d added, %d removed, %d of silent regions dropped%s",
+                view.region,
+                synced.added,
+                synced.removed,
+                synced.dropped,
+                "; one region left, monitors back on their own schedule" if synced.dissolved else "",
+            )
+
+    def _note_regions(self, view: RegionView) -> None:
+        """Tell operators when the live regions change and when a region falls silent."""
+        if self.regions is None or self.regions.live != view.live:
+            log.info("live regions: %s", ", ".join(view.live) or "none")
+        silent_now = {region.name for region in view.silent}
+        for region in view.silent:
+            if region.name not in self._silent_warned:
+                log.warning(
+                    "region %s has no live worker (last seen %s): it is excluded from every monitor's "
+                    "quorum until a worker of it reports again",
+                    region.name,
+                    region.last_seen_at.isoformat(timespec="seconds"),
+                )
+        for name in sorted(self._silent_warned - silent_now):
+            log.info("region %s is reporting again", name)
+        self._silent_warned = silent_now
 
     # Recording --------------------------------------------------------------------------------
 

@@ -24,10 +24,12 @@ from statusping.domain.text import storable_outcome
 from statusping.services.alert_outbox import AlertInput, enqueue_alerts
 from statusping.services.changes import Change, note_changes
 from statusping.services.maintenances import windows_by_org
+from statusping.services.regions import RegionCheck, judge_region_check, region_rows, save_region_rows
 from statusping.storage import status_versions
 from statusping.storage.models import Incident
 from statusping.storage.repositories.history import ROLLUP_TABLES, HistoryRepository
 from statusping.storage.repositories.monitors import MonitorRepository, MonitorRow
+from statusping.storage.repositories.regions import RegionRow
 from statusping.storage.repositories.results import ResultsRepository
 
 MAX_ERROR_LENGTH = 300
@@ -42,6 +44,9 @@ class Observation:
     lease_owner: str | None = None
     # Confirm a failure at once (heartbeat /fail or a missed deadline).
     immediate: bool = False
+    # Claimed from the recording engine's region schedule (several live regions, services.regions):
+    # the check feeds that region's confirmation and the quorum decides the monitor's state.
+    regional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,8 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     maintenance = await windows_by_org(
         db, {m.organization_id for m in monitors.values()}, [o.checked_at for o in observations]
     )
+    regional = await region_rows(db, {o.monitor_id for o in observations if o.regional})
+    touched: list[RegionRow] = []
     recorded: list[Recorded] = []
     alerts: list[AlertInput] = []
     downtime: list[tuple[uuid.UUID, Transition]] = []
@@ -111,14 +118,19 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
         monitor = monitors.get(obs.monitor_id)
         if monitor is None or monitor.paused:
             continue  # deleted or paused while the check ran: the result belongs to nobody
-        if obs.lease_owner is not None and monitor.lease_owner != obs.lease_owner:
+        rows = regional.get(monitor.id) if obs.regional else None
+        if obs.regional:
+            schedule = (rows or {}).get(region)
+            if schedule is None or schedule.lease_owner != obs.lease_owner:
+                continue  # the region's row went (region silent, monitor moved) or was taken over
+            touched.append(schedule)
+        elif obs.lease_owner is not None and monitor.lease_owner != obs.lease_owner:
             continue  # our lease expired and another worker took over; its result will count
         row = result_row(obs, region)
-        in_maintenance = active_for(
-            maintenance.get(monitor.organization_id, ()), str(monitor.id), obs.checked_at
-        )
+        windows = maintenance.get(monitor.organization_id)
+        in_maintenance = windows is not None and active_for(windows, str(monitor.id), obs.checked_at)
         before = monitor.status
-        transition = await _apply(db, repo, monitor, obs, in_maintenance)
+        transition = await _apply(db, repo, monitor, obs, in_maintenance, rows, region)
         if monitor.status != before:  # its public pages show another status now
             shown_orgs.add(monitor.organization_id)
         if monitor.status != before and not in_maintenance:  # dashboards show maintenance then
@@ -131,6 +143,8 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     results = [r.result for r in recorded]
     await ResultsRepository(db).insert(results, {m.id: m.num for m in monitors.values()})
     await repo.save_states([monitors[r.monitor_id] for r in recorded])
+    if touched:
+        await save_region_rows(db, touched)
     # In the same transaction, so open dashboards on every node learn of exactly what was committed.
     await note_changes(db, changes, datetime.now(UTC))
     await _add_to_rollups(db, results, downtime, region)
@@ -166,7 +180,7 @@ def _merge_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         key = (row["monitor_id"], row["region"], row["bucket_start"])
         target = merged.get(key)
         if target is None:
-            merged[key] = dict(row)
+            merged[key] = row  # rows are built for this batch alone: summed in place
             continue
         for name, value in row.items():
             if name in ("monitor_id", "region", "bucket_start") or value is None:
@@ -181,21 +195,41 @@ def _merge_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _apply(
-    db: AsyncSession, repo: MonitorRepository, monitor: MonitorRow, obs: Observation, in_maintenance: bool
+    db: AsyncSession,
+    repo: MonitorRepository,
+    monitor: MonitorRow,
+    obs: Observation,
+    in_maintenance: bool,
+    regions: dict[str, RegionRow] | None = None,
+    region: str = "",
 ) -> Transition | None:
     outcome = obs.outcome
-    state, transition = evaluate(
-        state_of(monitor),
-        ok=outcome.ok,
-        checked_at=obs.checked_at,
-        failure_threshold=monitor.failure_threshold,
-        error=outcome.error,
-        immediate=obs.immediate,
-        maintenance=in_maintenance,
-        slow=is_slow(monitor.degraded_ms, outcome),
-        # Degraded confirms over as many checks as an outage does (docs/decisions.md).
-        degraded_after=monitor.failure_threshold if monitor.degraded_ms is not None else None,
-    )
+    # Degraded confirms over as many checks as an outage does (docs/decisions.md).
+    degraded_after = monitor.failure_threshold if monitor.degraded_ms is not None else None
+    if regions is not None:  # one region's check of a monitor checked from several
+        check = RegionCheck(
+            region=region,
+            ok=outcome.ok,
+            checked_at=obs.checked_at,
+            error=outcome.error,
+            response_ms=_ms(outcome.response_ms),
+            slow=is_slow(monitor.degraded_ms, outcome),
+            degraded_after=degraded_after,
+            maintenance=in_maintenance,
+        )
+        state, transition = judge_region_check(state_of(monitor), monitor, regions, check)
+    else:
+        state, transition = evaluate(
+            state_of(monitor),
+            ok=outcome.ok,
+            checked_at=obs.checked_at,
+            failure_threshold=monitor.failure_threshold,
+            error=outcome.error,
+            immediate=obs.immediate,
+            maintenance=in_maintenance,
+            slow=is_slow(monitor.degraded_ms, outcome),
+            degraded_after=degraded_after,
+        )
     monitor.status = state.status.value
     monitor.consecutive_failures = state.consecutive_failures
     monitor.first_failure_at = state.first_failure_at
@@ -206,7 +240,8 @@ async def _apply(
     if outcome.ssl_expires_at is not None:
         monitor.ssl_expires_at = outcome.ssl_expires_at
         monitor.ssl_issuer = outcome.ssl_issuer
-    _reschedule(monitor, state, obs)
+    if regions is None:  # a region's own schedule was moved by judge_region_check
+        _reschedule(monitor, state, obs)
     if transition is not None and transition.kind.is_outage:  # degraded is no outage: no incident
         await _record_incident(db, repo, monitor, transition)
     return transition

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -46,25 +47,9 @@ class HistoryRepository:
         """Add each row's counts to its bucket, creating the bucket on first use (one upsert each)."""
         if not rows:
             return
-        postgres = self._dialect == "postgresql"
-        insert = pg_insert(table) if postgres else sqlite_insert(table)
-        new = insert.excluded
-        least, greatest = (func.least, func.greatest) if postgres else (func.min, func.max)
-        current = table.c
-        changes: dict[str, Any] = {name: current[name] + new[name] for name in SUM_COLUMNS}
-        # COALESCE on both sides: SQLite's min(NULL, x) is NULL, and either side may be empty.
-        changes["response_min"] = least(
-            func.coalesce(current.response_min, new.response_min),
-            func.coalesce(new.response_min, current.response_min),
-        )
-        changes["response_max"] = greatest(
-            func.coalesce(current.response_max, new.response_max),
-            func.coalesce(new.response_max, current.response_max),
-        )
-        statement = insert.on_conflict_do_update(
-            index_elements=[current.monitor_id, current.region, current.bucket_start], set_=changes
-        )
-        full = [{**_ZERO_ROW, **row} for row in rows]
+        statement = _rollup_upsert(table, self._dialect)
+        # Rows from domain.rollups.increments carry every column already: only the others are filled.
+        full = [row if len(row) == _FULL_ROW_LENGTH else {**_ZERO_ROW, **row} for row in rows]
         await self.db.execute(statement, full)
 
     async def window_sums(
@@ -149,3 +134,27 @@ _ZERO_ROW: dict[str, Any] = dict.fromkeys(SUM_COLUMNS, 0) | {
     "response_min": None,
     "response_max": None,
 }
+_FULL_ROW_LENGTH = len(_ZERO_ROW) + 3  # with monitor_id, region and bucket_start
+
+
+@functools.cache
+def _rollup_upsert(table: Table, dialect: str) -> Any:
+    """The add-to-bucket upsert of ``table``, built once: the recorder runs it with every batch."""
+    postgres = dialect == "postgresql"
+    insert = pg_insert(table) if postgres else sqlite_insert(table)
+    new = insert.excluded
+    least, greatest = (func.least, func.greatest) if postgres else (func.min, func.max)
+    current = table.c
+    changes: dict[str, Any] = {name: current[name] + new[name] for name in SUM_COLUMNS}
+    # COALESCE on both sides: SQLite's min(NULL, x) is NULL, and either side may be empty.
+    changes["response_min"] = least(
+        func.coalesce(current.response_min, new.response_min),
+        func.coalesce(new.response_min, current.response_min),
+    )
+    changes["response_max"] = greatest(
+        func.coalesce(current.response_max, new.response_max),
+        func.coalesce(new.response_max, current.response_max),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[current.monitor_id, current.region, current.bucket_start], set_=changes
+    )

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, exists, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from statusping.storage.models import Incident, Monitor
+from statusping.storage.models import Incident, Monitor, RegionSchedule
 from statusping.storage.repositories.results import ResultsRepository, StoredResult
 
 STATE_COLUMNS = (
@@ -20,7 +20,8 @@ STATE_COLUMNS = (
     Monitor.failure_threshold, Monitor.interval_seconds, Monitor.retry_interval_seconds,
     Monitor.last_checked_at, Monitor.last_response_ms, Monitor.ssl_expires_at, Monitor.ssl_issuer,
     Monitor.next_check_at, Monitor.lease_owner, Monitor.lease_expires_at, Monitor.num,
-    Monitor.degraded_ms, Monitor.degraded_alerts, Monitor.latency_streak,
+    Monitor.degraded_ms, Monitor.degraded_alerts, Monitor.latency_streak, Monitor.quorum,
+    Monitor.timeout_seconds,
 )  # fmt: skip
 
 
@@ -52,6 +53,8 @@ class MonitorRow:
     degraded_ms: int | None
     degraded_alerts: bool
     latency_streak: int
+    quorum: int | None  # regions that must confirm a failure (domain.quorum); None = a majority
+    timeout_seconds: float
 
 
 _MONITORS: Table = Monitor.__table__  # type: ignore[assignment]
@@ -70,6 +73,14 @@ _SAVE_STATE = (
         }
     )
 )  # fmt: skip
+
+
+# The claim's lease, as one Core executemany (the ORM's bulk UPDATE costs more per row, and this is hot).
+_LEASE = (
+    update(_MONITORS)
+    .where(_MONITORS.c.id == bindparam("key"))
+    .values(lease_owner=bindparam("owner"), lease_expires_at=bindparam("until"))
+)
 
 
 class MonitorRepository:
@@ -115,9 +126,12 @@ class MonitorRepository:
         limit: int,
         since: datetime | None = None,
         until: datetime | None = None,
+        region: str | None = None,
     ) -> list[StoredResult]:
         """Newest first; ``until`` is exclusive so the oldest time of a page pages back cleanly."""
-        return await ResultsRepository(self.db).page(monitor_id, limit=limit, since=since, until=until)
+        return await ResultsRepository(self.db).page(
+            monitor_id, limit=limit, since=since, until=until, region=region
+        )
 
     async def incidents(self, monitor_id: uuid.UUID, *, limit: int) -> Sequence[Incident]:
         return (
@@ -134,7 +148,9 @@ class MonitorRepository:
 
     # Engine ---------------------------------------------------------------------------------
 
-    async def claim_due(self, *, owner: str, now: datetime, limit: int, margin: timedelta) -> Sequence[Any]:
+    async def claim_due(
+        self, *, owner: str, now: datetime, limit: int, margin: timedelta, skip_regional: bool = False
+    ) -> Sequence[Any]:
         """Lease up to ``limit`` due monitors to ``owner`` and return what running them needs.
 
         Each lease lasts the monitor's timeout plus ``margin``: long enough that a live worker
@@ -142,7 +158,11 @@ class MonitorRepository:
         quickly. On PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several workers claim at once
         without waiting on or double-claiming each other's rows; on SQLite the transaction
         already holds the write lock (BEGIN IMMEDIATE), so the same statements are as exclusive.
+
+        ``skip_regional``: with several live regions, monitors checked per region are claimed from
+        their region's schedule (``RegionRepository.claim_due``), never from their own row.
         """
+        regional = exists().where(RegionSchedule.monitor_id == Monitor.id)
         rows = (
             await self.db.execute(
                 select(
@@ -157,6 +177,7 @@ class MonitorRepository:
                 .where(
                     Monitor.next_check_at <= now,
                     or_(Monitor.lease_expires_at.is_(None), Monitor.lease_expires_at < now),
+                    ~regional if skip_regional else true(),
                 )
                 .order_by(Monitor.next_check_at)
                 .limit(limit)
@@ -165,12 +186,12 @@ class MonitorRepository:
         ).all()
         if rows:
             await self.db.execute(
-                update(Monitor),
+                _LEASE,
                 [
                     {
-                        "id": row.id,
-                        "lease_owner": owner,
-                        "lease_expires_at": now + timedelta(seconds=row.timeout_seconds) + margin,
+                        "key": row.id,
+                        "owner": owner,
+                        "until": now + timedelta(seconds=row.timeout_seconds) + margin,
                     }
                     for row in rows
                 ],
