@@ -9,6 +9,7 @@ never be removed or demoted.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -39,7 +40,7 @@ class InvitationState(StrEnum):
 class Member:
     """What the rules need to know about one side of a team action."""
 
-    user_id: object
+    user_id: uuid.UUID
     role: Role
 
 
