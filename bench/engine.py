@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import logging
 import multiprocessing
@@ -91,6 +92,8 @@ async def _run_engine(conn: Connection, db: BenchDatabase, args: dict[str, Any])
     options = EngineOptions(
         singleton=db.kind == "sqlite", concurrency=args["concurrency"], batch_size=args["batch_size"]
     )
+    if args.get("flush_interval") is not None:
+        options.flush_interval = args["flush_interval"]
     engine = Engine(create_sessionmaker(db_engine), client, options)
     running = asyncio.create_task(engine.run(), name="engine")
     await asyncio.sleep(args["warmup"])
@@ -100,8 +103,14 @@ async def _run_engine(conn: Connection, db: BenchDatabase, args: dict[str, Any])
     bytes0, count0 = await stored_bytes(db_engine, db.kind), await result_counts(db_engine)
     checks0, recorded0 = engine.stats.checks, engine.stats.recorded
     conn.send(("window", time.monotonic()))
+    profile = cProfile.Profile() if args.get("cprofile") else None
     cpu0, t0, threads0 = time.process_time(), time.monotonic(), thread_cpu_seconds()
+    if profile is not None:
+        profile.enable()
     await asyncio.sleep(args["duration"])
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(args["cprofile"])
     cpu1, t1, threads1 = time.process_time(), time.monotonic(), thread_cpu_seconds()
     checks, recorded = engine.stats.checks - checks0, engine.stats.recorded - recorded0
     lags = list(engine.stats.lags_ms)
@@ -203,6 +212,8 @@ def run_engine(db: BenchDatabase, args: argparse.Namespace) -> tuple[dict[str, A
         "duration": args.duration,
         "concurrency": args.concurrency,
         "batch_size": args.batch_size,
+        "cprofile": str(args.cprofile) if args.cprofile else None,
+        "flush_interval": args.flush_interval,
     }
     process = CTX.Process(target=engine_process, args=(child, db, options), name="bench-engine")
     process.start()
@@ -398,6 +409,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--concurrency", type=int, default=500, help="EngineOptions.concurrency")
     parser.add_argument("--batch-size", type=int, default=200, help="EngineOptions.batch_size")
+    parser.add_argument(
+        "--flush-interval",
+        type=float,
+        default=None,
+        help="EngineOptions.flush_interval",
+    )
+    parser.add_argument(
+        "--serve-nginx",
+        action="store_true",
+        help="measure `statusping serve` (web + engine process) checking a local nginx instead",
+    )
     parser.add_argument("--no-aiohttp", action="store_true", help="skip the aiohttp-only baseline")
     parser.add_argument(
         "--py-spy",
@@ -406,13 +428,78 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="PATH",
         help="profile the engine window with py-spy --gil (collapsed stacks to PATH)",
     )
+    parser.add_argument(
+        "--cprofile",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="cProfile the engine's event-loop thread over the window (pstats file; slows it down)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="write the numbers as JSON")
     return parser.parse_args(argv)
 
 
+def serve_nginx(args: argparse.Namespace) -> dict[str, Any]:
+    """The product process against nginx (bench/_engine_serve.py), then the floor against the same nginx."""
+    from _engine_serve import GOAL_MS, measure_serve, stop_nginx
+
+    rate = args.monitors / args.interval
+    warmup = args.warmup if args.warmup is not None else args.interval
+    try:
+        result, port, kind = measure_serve(
+            postgres=args.postgres,
+            monitors=args.monitors,
+            interval=args.interval,
+            warmup=warmup,
+            duration=args.duration,
+            keep=args.keep,
+        )
+        floor = run_load("floor", port, rate, args.baseline_seconds, args.tick)
+    finally:
+        stop_nginx()
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "serve-nginx",
+        "database": kind,
+        "monitors": args.monitors,
+        "interval": args.interval,
+        "due_per_second": rate,
+        "serve": asdict(result),
+        "floor": asdict(floor),
+        "ratio_vs_floor": result.serve_cpu_ms_per_check / floor.cpu_ms_per_request,
+        "goal_under_ms": GOAL_MS,
+        "goal_met": result.serve_cpu_ms_per_check < GOAL_MS,
+    }
+    s, f = result, floor
+    print()
+    print(
+        f"statusping serve against nginx — {args.monitors:,} http monitors every {args.interval} s "
+        f"on {kind}; window {s.seconds:.0f} s after a {warmup:.0f} s warm-up"
+    )
+    print(f"  checks/s recorded (due {rate:.1f})        {s.recorded / s.seconds:10.1f}")
+    print(f"  CPU ms per check, serve + engine child   {s.serve_cpu_ms_per_check:10.3f}")
+    print(f"    of which the engine process           {s.engine_child_cpu_ms_per_check:10.3f}")
+    print(f"    of which the web process              {s.web_cpu_ms_per_check:10.3f}")
+    if s.database_server_cpu_ms_per_check is not None:
+        print(f"  PostgreSQL server CPU ms per check       {s.database_server_cpu_ms_per_check:10.3f}")
+    print(f"  floor (bare asyncio GET to nginx) ms     {f.cpu_ms_per_request:10.3f}")
+    print(f"  serve ÷ floor                            {report['ratio_vs_floor']:9.2f}×")
+    print(f"  RSS MB web / engine                      {s.serve_rss_mb:5.0f} / {s.engine_rss_mb:.0f}")
+    lag = "—" if s.lag_p99_ms is None else f"{s.lag_p99_ms:.0f}"
+    print(f"  engine lag p99 ms (/api/health)          {lag:>10}")
+    print(f"\nGoal (under {GOAL_MS} ms CPU per check): {'yes' if report['goal_met'] else 'NO'}")
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.serve_nginx:
+        numbers = serve_nginx(args)
+        if args.json:
+            args.json.write_text(json.dumps(numbers, indent=2) + "\n")
+            print(f"\nwrote {args.json}")
+        return 0
     report = benchmark(args)
     print()
     print(render(report))
