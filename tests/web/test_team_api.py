@@ -319,3 +319,24 @@ async def test_two_clicks_on_the_same_link_make_one_account(
     assert sorted(a.status_code for a in answers) == [303, 410]
     members = (await client.get("/api/v1/members")).json()
     assert [m["email"] for m in members].count(invitation["email"]) == 1
+
+
+async def test_an_organization_sends_at_most_thirty_invitations_an_hour(
+    app: FastAPI, client: httpx.AsyncClient, smtp_sink: SmtpSink
+) -> None:
+    await business(app, client)
+    first = (
+        await client.post("/api/v1/invitations", json={"email": unique_email(), "role": "viewer"})
+    ).json()
+    for _ in range(28):
+        sent = await client.post("/api/v1/invitations", json={"email": unique_email(), "role": "viewer"})
+        assert sent.status_code == 201, sent.text
+    resent = await client.post(f"/api/v1/invitations/{first['id']}/resend")  # a resend counts too
+    assert resent.status_code == 200
+    refused = await client.post("/api/v1/invitations", json={"email": unique_email(), "role": "viewer"})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many invitations" in refused.json()["detail"]
+    assert (await client.post(f"/api/v1/invitations/{first['id']}/resend")).status_code == 429
+    await smtp_sink.wait_for(30)
+    assert len((await client.get("/api/v1/invitations")).json()) == 29

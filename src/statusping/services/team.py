@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from statusping.domain.team import (
     team_limit_problem,
 )
 from statusping.security import hash_password, new_token, token_digest
+from statusping.services import rate_limits
 from statusping.services.accounts import Account
 from statusping.services.monitors import Policy
 from statusping.storage.models import Invitation, Membership, Organization, User, UserSession
@@ -40,6 +41,11 @@ from statusping.storage.repositories.accounts import AccountRepository
 from statusping.storage.repositories.team import TeamRepository
 
 EMAIL_MAX_LENGTH = 320
+# Per organization, sends and resends alike: every invitation mails an address the organization chose,
+# so without a ceiling a Business organization (no member limit) could use us as a mail cannon.
+INVITATIONS = rate_limits.Limit(
+    "invitation", 30, timedelta(hours=1), "Too many invitations sent from this organization. Try again later."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +190,12 @@ async def _check_room(db: AsyncSession, org: Organization, policy: Policy, now: 
         raise Forbidden(problem)
 
 
+async def _count_send(db: AsyncSession, org: Organization, now: datetime) -> None:
+    checks = [(INVITATIONS, f"org:{org.id}")]
+    await rate_limits.enforce_all(db, checks, now)
+    await rate_limits.record_all(db, checks, now)
+
+
 async def invite(
     db: AsyncSession,
     account: Account,
@@ -208,6 +220,7 @@ async def invite(
     if await repo.open_invitation_for(org.id, address) is not None:
         raise Conflict(f"{address} is already invited; resend or revoke that invitation")
     await _check_room(db, org, policy, now)
+    await _count_send(db, org, now)
     token = new_token()
     invitation = Invitation(
         organization_id=org.id,
@@ -243,6 +256,7 @@ async def resend(
         # An expired invitation stopped counting toward the plan; reviving it must fit again.
         await AccountRepository(db).lock_organization(account.organization.id)
         await _check_room(db, account.organization, policy, now)
+    await _count_send(db, account.organization, now)
     token = new_token()
     invitation.token_hash = _digest(secret_key, token)
     invitation.sent_at = now

@@ -58,7 +58,8 @@ SERVICE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/api-keys"): {409},
     # The team (services/team.py): the owner cannot leave or be demoted, a member is invited once,
     # and another user's organization is not found.
-    ("POST", "/api/v1/invitations"): {409},
+    ("POST", "/api/v1/invitations"): {409, 429},
+    ("POST", "/api/v1/invitations/{invitation_id}/resend"): {429},
     ("PATCH", "/api/v1/members/{member_id}"): {409},
     ("DELETE", "/api/v1/members/{member_id}"): {409},
     ("POST", "/api/v1/members/{member_id}/transfer-ownership"): {409},
