@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ class EngineProcess:
         self._process: subprocess.Popen[bytes] | None = None
         self._stopping = False
         self._wake: asyncio.Event | None = None
+        # Every start happens on this one thread, made before serve lowers the web's CPU priority
+        # (Linux keeps a nice value per thread): the engine keeps the normal priority, and the
+        # kernel's parent-death signal follows a thread that lives as long as serve.
+        self._spawner: ThreadPoolExecutor | None = None
         self.started_at = 0.0  # wall clock of the first start: reports from before it are a dead run's
 
     @staticmethod
@@ -68,7 +73,8 @@ class EngineProcess:
         with contextlib.suppress(OSError):
             self.status_file.unlink()  # a dead run's report must not pass for this one's
         self.started_at = time.time()
-        self._spawn()
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-spawner")
+        self._spawner.submit(self._spawn).result()
 
     def signal_stop(self) -> None:
         """Pass a stop on at once (from a signal handler too): the engine drains while the web does."""
@@ -93,6 +99,8 @@ class EngineProcess:
                 process.kill()
             await _exited(process, STOP_WITHIN)
         log.info("engine process %d stopped (exit code %s)", process.pid, process.returncode)
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=False)
 
     def _spawn(self) -> None:
         # Our own interpreter and arguments, no shell. It inherits stdout/stderr: one log for both.
@@ -123,7 +131,8 @@ class EngineProcess:
             if self._stopping:
                 return
             try:
-                self._spawn()
+                assert self._spawner is not None
+                await asyncio.wrap_future(self._spawner.submit(self._spawn))
             except OSError as exc:  # cannot even start it: try again after the next pause
                 log.error("cannot start the engine process: %s", exc)
                 continue
