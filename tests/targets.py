@@ -16,6 +16,7 @@ class SwitchableTarget:
         self.delay = 0.0
         self.body = "Welcome to the shop"
         self.hits: Counter[str] = Counter()
+        self.hits_from: Counter[tuple[str, str]] = Counter()  # (monitor tag, client address)
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -30,6 +31,7 @@ class SwitchableTarget:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.hits[request.query.get("m", "")] += 1
+        self.hits_from[(request.query.get("m", ""), request.remote or "")] += 1
         if self.delay:
             await asyncio.sleep(self.delay)
         return web.Response(status=self.status, text=self.body)

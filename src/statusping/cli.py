@@ -28,14 +28,28 @@ log = logging.getLogger(__name__)
 WEB_NICENESS = 5  # how much serve lowers its web process's CPU priority below its engine process's
 
 
-def _settings() -> Settings:
+def _settings(**overrides: str | None) -> Settings:
+    """The settings from the environment, with command-line options (those given) over them."""
+    given: dict[str, Any] = {name: value for name, value in overrides.items() if value is not None}
     try:
-        return Settings()
+        return Settings(**given)
     except ValidationError as exc:
         lines = [
             f"  STATUSPING_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         ]
         raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def _check_bindable(address: str) -> None:
+    """Refuse to start with a source address this host does not have (else every check fails)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((address, 0))
+        except OSError as exc:
+            raise click.ClickException(f"cannot send checks from {address}: {exc.strerror or exc}") from None
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -124,23 +138,36 @@ def serve(host: str, port: int, no_engine: bool) -> None:
 
 @main.command()
 @click.option("--region", default=None, help="region label of this engine [default: STATUSPING_REGION]")
+@click.option(
+    "--source-address",
+    default=None,
+    metavar="IP",
+    help="send this engine's checks from this local address [default: STATUSPING_SOURCE_ADDRESS]",
+)
 # What `serve` passes to the worker it runs as its engine process (engine/process.py).
 @click.option("--no-migrate", is_flag=True, hidden=True)
 @click.option("--status-file", type=click.Path(path_type=Path), default=None, hidden=True)
 @click.option("--parent-pid", type=int, default=None, hidden=True)
-def worker(region: str | None, no_migrate: bool, status_file: Path | None, parent_pid: int | None) -> None:
+def worker(
+    region: str | None,
+    source_address: str | None,
+    no_migrate: bool,
+    status_file: Path | None,
+    parent_pid: int | None,
+) -> None:
     """Run the check engine alone; any number may share one PostgreSQL database.
 
     Database errors are retried (the loops restart with backoff) for as long as it takes; the worker
     exits non-zero only on errors no restart can cure, such as a bad configuration. It runs on uvloop
     where uvloop is installed.
     """
-    settings = _settings()
-    if region:
-        settings.region = region
+    settings = _settings(region=region, source_address=source_address)
+    if settings.source_address is not None:
+        _check_bindable(settings.source_address)
     _configure_logging(settings)
     if parent_pid is None:
-        click.echo(f"StatusPing worker, region {settings.region} (database: {_safe_url(settings)})")
+        source = f", checks from {settings.source_address}" if settings.source_address else ""
+        click.echo(f"StatusPing worker, region {settings.region}{source} (database: {_safe_url(settings)})")
     try:
         failed = _run_fast(
             _run_worker(settings, migrate=not no_migrate, status_file=status_file, parent_pid=parent_pid)
@@ -186,7 +213,7 @@ async def _run_worker(
         loop.add_signal_handler(sig, stopping.set)  # one handler: a second add would replace the first
     parent_watch = watch_parent(parent_pid, stopping) if parent_pid is not None else None
     engine = create_engine(settings.database_url)
-    client = HttpClient(target_policy(settings))
+    client = HttpClient(target_policy(settings), source_address=settings.source_address)
     try:
         if migrate and not await _upgrade_when_reachable(engine, stopping):
             return None
@@ -314,6 +341,36 @@ def user_reset_two_factor(email: str) -> None:
 @main.group()
 def org() -> None:
     """Organizations."""
+
+
+@main.command()
+def regions() -> None:
+    """List the regions workers have reported from: live workers, last report, and silent ones.
+
+    Exits 1 when a region has no live worker (it is out of every monitor's quorum), so a cron job
+    or a probe can alert the operator.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from statusping.services.regions import region_health
+
+    settings = _settings()
+    window = timedelta(seconds=settings.region_live_seconds)
+
+    async def work(db: AsyncSession) -> list[Any]:
+        return await region_health(db, now=datetime.now(UTC), live_window=window)
+
+    found = _run(_with_session(settings, work))
+    if not found:
+        click.echo("no worker has reported yet")
+        return
+    for region in found:
+        seen = region.last_seen_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        state = f"{region.workers_alive} live worker(s)" if region.live else "SILENT: no live worker"
+        click.echo(f"{region.name:<16} {state:<24} last report {seen}")
+    silent = [region.name for region in found if not region.live]
+    if silent:
+        raise click.ClickException(f"region(s) without a live worker: {', '.join(silent)}")
 
 
 @org.command("set-plan")

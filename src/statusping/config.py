@@ -6,6 +6,7 @@ the process at start with a message naming the variable, rather than failing lat
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from enum import StrEnum
@@ -15,6 +16,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+
+from statusping.domain.regions import valid_name
 
 SECRET_KEY_FILENAME = "secret_key"  # noqa: S105 (a file name, not a secret)
 
@@ -34,6 +37,12 @@ class Settings(BaseSettings):
     allow_private_targets: bool | None = None
     min_interval_seconds: int = Field(default=10, ge=1)
     region: str = Field(default="default", min_length=1, max_length=32)
+    # `statusping worker --source-address`: the local address outgoing checks are sent from.
+    source_address: str | None = None
+    # Each worker reports its region this often; a region with no report for region_live_seconds is
+    # silent (out of every quorum, an operator warning). The defaults suit production; tests shorten.
+    region_beat_seconds: float = Field(default=5.0, gt=0, le=60)
+    region_live_seconds: float = Field(default=30.0, gt=0, le=3600)
     engine_concurrency: int = Field(default=500, ge=1, le=10_000)
     raw_retention_days: int = Field(default=7, ge=1, le=365)
     data_dir: Path = Path("./data")
@@ -75,6 +84,24 @@ class Settings(BaseSettings):
         if url.drivername not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
             raise ValueError("use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db")
         return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_name(cls, value: str) -> str:
+        name = value.strip().lower()
+        if not valid_name(name):
+            raise ValueError("use lower-case letters, digits, '-', '_' or '.' (at most 32), e.g. eu-west")
+        return name
+
+    @field_validator("source_address")
+    @classmethod
+    def _ip_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(f"not an IP address: {value!r}") from None
 
     @field_validator("base_url")
     @classmethod

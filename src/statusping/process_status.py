@@ -41,6 +41,11 @@ class EngineFigures:
     recorded: int
     pending: int
     lag_p99_ms: float | None
+    # Regions (services.regions): this engine's, the live ones, and those whose workers fell silent
+    # (an operator's warning: they no longer count towards any monitor's quorum).
+    region: str = "default"
+    live_regions: tuple[str, ...] = ()
+    silent_regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

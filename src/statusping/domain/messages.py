@@ -133,12 +133,21 @@ def _details(kind: str, body: dict[str, Any]) -> list[tuple[str, str]]:
     if kind == "up":
         lines.append(("Downtime", format_duration(body.get("downtime_seconds"))))
         lines.append(("Recovered", format_time(body.get("occurred_at"))))
+    if body.get("regions"):
+        lines.append(("Regions", regions_line(body["regions"])))
     certificate = body.get("certificate") or {}
     if certificate:
         lines.append(("Certificate expires", format_time(certificate.get("expires_at"))))
         if certificate.get("issuer"):
             lines.append(("Issuer", str(certificate["issuer"])))
     return lines
+
+
+def regions_line(regions: list[dict[str, Any]]) -> str:
+    """What each region saw: ``eu: connection refused · us: connection refused · asia: up``."""
+    return " · ".join(
+        f"{r.get('region')}: {'up' if r.get('ok') else r.get('error') or 'failing'}" for r in regions
+    )
 
 
 def format_duration(seconds: float | None) -> str:

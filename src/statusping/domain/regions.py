@@ -17,12 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from statusping.domain.errors import InvalidInput
+
 # A worker reports every HEARTBEAT; its region counts as live while a report is younger than this.
 HEARTBEAT = timedelta(seconds=5)
 LIVE_WINDOW = timedelta(seconds=30)
 # A live region's last result older than this (beyond its interval and timeout) no longer counts
 # towards a monitor's quorum: it has stopped checking that monitor, whatever its workers say.
-FRESH_MARGIN = timedelta(seconds=15)
+FRESH_MARGIN = timedelta(seconds=5)
 MAX_REGIONS = 10
 NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 
@@ -75,3 +77,36 @@ def freshness(interval_seconds: int, timeout_seconds: float) -> timedelta:
 def silent(regions: Sequence[RegionHealth]) -> list[RegionHealth]:
     """Regions that have reported before but have no live worker now: worth an operator warning."""
     return [region for region in regions if not region.live]
+
+
+def check_regions(names: Sequence[str] | None) -> list[str]:
+    """A monitor's ``regions``: valid names, each once, at most ``MAX_REGIONS``; [] = every live one.
+
+    Names are not checked against the live regions: a region may be added before its workers start,
+    and a dead region is simply skipped (``checking_regions``).
+    """
+    chosen: list[str] = []
+    for raw in names or []:
+        name = str(raw).strip().lower()
+        if not valid_name(name):
+            raise InvalidInput(
+                f"region {raw!r} is not a region name (lower-case letters, digits, '-', '_' or '.')",
+                field="regions",
+            )
+        if name not in chosen:
+            chosen.append(name)
+    if len(chosen) > MAX_REGIONS:
+        raise InvalidInput(f"a monitor may list at most {MAX_REGIONS} regions", field="regions")
+    return chosen
+
+
+def check_quorum(quorum: object, regions: Sequence[str]) -> int | None:
+    """How many regions must confirm a failure: a whole number from 1, at most the regions listed
+    (when it lists some); null = a majority of the live ones."""
+    if quorum is None:
+        return None
+    limit = len(regions) or MAX_REGIONS
+    if not isinstance(quorum, int) or isinstance(quorum, bool) or not 1 <= quorum <= limit:
+        listed = f"the {len(regions)} regions listed" if regions else f"{MAX_REGIONS}"
+        raise InvalidInput(f"quorum must be a whole number from 1 to {listed}, or null", field="quorum")
+    return quorum

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from statusping.domain.monitors import MonitorType
 from statusping.domain.schedule import next_slot
 from statusping.storage.repositories.monitors import MonitorRepository
+from statusping.storage.repositories.regions import RegionRepository
 
 # A lease lasts the check's timeout plus this margin: more than the hard deadline (timeout + 1 s)
 # and the time to record the result, so a live worker never loses a monitor mid-check. With
@@ -30,22 +31,37 @@ class Claim:
     interval_seconds: int
     due_at: datetime
     last_ping_at: datetime | None
+    regional: bool = False  # claimed from this engine's region schedule (services.regions)
 
 
-async def claim_due(db: AsyncSession, *, owner: str, now: datetime, limit: int) -> list[Claim]:
-    rows = await MonitorRepository(db).claim_due(owner=owner, now=now, limit=limit, margin=LEASE_MARGIN)
-    return [
-        Claim(
-            monitor_id=row.id,
-            type=MonitorType(row.type),
-            config=row.config,
-            timeout_seconds=row.timeout_seconds,
-            interval_seconds=row.interval_seconds,
-            due_at=row.next_check_at,
-            last_ping_at=row.last_ping_at,
+async def claim_due(
+    db: AsyncSession, *, owner: str, now: datetime, limit: int, region: str | None = None
+) -> list[Claim]:
+    """Due monitors, leased to ``owner``. ``region`` (only while several regions are live): also
+    this region's due schedules, and no monitor that is checked per region from its own row."""
+    rows = await MonitorRepository(db).claim_due(
+        owner=owner, now=now, limit=limit, margin=LEASE_MARGIN, skip_regional=region is not None
+    )
+    claims = [_claim(row, regional=False) for row in rows]
+    if region is not None and len(claims) < limit:
+        regional = await RegionRepository(db).claim_due(
+            region=region, owner=owner, now=now, limit=limit - len(claims), margin=LEASE_MARGIN
         )
-        for row in sorted(rows, key=lambda r: r.next_check_at)
-    ]
+        claims += [_claim(row, regional=True) for row in regional]
+    return sorted(claims, key=lambda c: c.due_at)
+
+
+def _claim(row: Any, *, regional: bool) -> Claim:
+    return Claim(
+        monitor_id=row.id,
+        type=MonitorType(row.type),
+        config=row.config,
+        timeout_seconds=row.timeout_seconds,
+        interval_seconds=row.interval_seconds,
+        due_at=row.next_check_at,
+        last_ping_at=row.last_ping_at,
+        regional=regional,
+    )
 
 
 async def spread_backlog(db: AsyncSession, *, now: datetime, batch: int = 1000) -> int:

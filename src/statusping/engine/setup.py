@@ -26,6 +26,8 @@ def retention_rules(settings: Settings) -> RetentionRules:
 def engine_options(settings: Settings) -> EngineOptions:
     return EngineOptions(
         region=settings.region,
+        region_beat=settings.region_beat_seconds,
+        region_live_window=settings.region_live_seconds,
         concurrency=settings.engine_concurrency,
         retention=retention_rules(settings),
         stall_after=settings.loop_stall_seconds,

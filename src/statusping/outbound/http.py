@@ -371,9 +371,15 @@ class HttpClient:
     """The guarded client; one per process, built in the app lifespan/worker start. It holds no pool:
     every request connects afresh."""
 
-    def __init__(self, policy: TargetPolicy, *, user_agent: str = USER_AGENT) -> None:
+    def __init__(
+        self, policy: TargetPolicy, *, user_agent: str = USER_AGENT, source_address: str | None = None
+    ) -> None:
         self.policy = policy
         self.user_agent = user_agent
+        # ``statusping worker --source-address``: every outgoing socket is bound to this local
+        # address (multi-homed probes; tests give each region its own loopback address).
+        self.source_address = source_address
+        self._source_family = _family_of(source_address)
         self._started = False
 
     async def start(self) -> None:
@@ -397,9 +403,22 @@ class HttpClient:
                 if hop is not None:
                     hop.blocked = reason
                 raise TargetBlocked(reason)
-            return socket.socket(family=family, type=type_, proto=proto)
+            sock = socket.socket(family=family, type=type_, proto=proto)
+            self.bind(sock)
+            return sock
 
         return open_socket
+
+    def bind(self, sock: socket.socket) -> None:
+        """Bind ``sock`` to the source address, when one is set and of the socket's family (an
+        IPv4 source cannot send to an IPv6 target; such a socket leaves by the default route)."""
+        if self.source_address is None or sock.family != self._source_family:
+            return
+        try:
+            sock.bind((self.source_address, 0))
+        except OSError:
+            sock.close()
+            raise
 
     @asynccontextmanager
     async def fetch(self, request: HttpRequest, *, timeout_seconds: float) -> AsyncIterator[Fetched]:
@@ -519,6 +538,12 @@ class HttpClient:
             return ssl_object.getpeercert(binary_form=True) if ssl_object else None
         finally:
             transport.abort()
+
+
+def _family_of(address: str | None) -> int | None:
+    if address is None:
+        return None
+    return socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
 
 
 async def _addresses(

@@ -153,6 +153,10 @@ def event_payload(monitor: MonitorRow, entry: AlertInput, alert: Alert) -> dict[
     }
     if alert.kind in (EventKind.DEGRADED, EventKind.DEGRADED_CLEARED):
         payload["degraded"] = {"threshold_ms": monitor.degraded_ms, "response_ms": outcome.response_ms}
+    if entry.transition is not None and entry.transition.regions:  # checked from several regions
+        payload["regions"] = [
+            {"region": seen.region, "ok": seen.ok, "error": seen.error} for seen in entry.transition.regions
+        ]
     if alert.kind is EventKind.TLS_EXPIRING and outcome.ssl_expires_at is not None:
         payload["certificate"] = {
             "expires_at": _iso(outcome.ssl_expires_at),

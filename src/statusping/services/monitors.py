@@ -23,6 +23,7 @@ from statusping.domain.monitors import (
     normalize_config,
 )
 from statusping.domain.plans import PLANS, SELFHOSTED_HISTORY_DAYS, Plan, get_plan, interval_hint
+from statusping.domain.regions import check_quorum, check_regions
 from statusping.domain.schedule import next_slot
 from statusping.domain.schedule_cron import deadline_after_ping, expectation_of
 from statusping.domain.secrets import MONITOR_SECRET_FIELDS, mask_monitor_config, merge_masked
@@ -129,7 +130,8 @@ async def create_monitor(
         failure_threshold=timing.failure_threshold,
         retry_interval_seconds=timing.retry_interval_seconds,
         public=bool(common.get("public", False)),
-        regions=list(common.get("regions") or []),
+        regions=(regions := check_regions(common.get("regions"))),
+        quorum=check_quorum(common.get("quorum"), regions),
         degraded_ms=check_degraded_ms(common.get("degraded_ms")),
         degraded_alerts=common.get("degraded_alerts") is not False,
         config=config,
@@ -200,7 +202,9 @@ async def update_monitor(
     if "public" in common and common["public"] is not None:
         monitor.public = bool(common["public"])
     if "regions" in common and common["regions"] is not None:
-        monitor.regions = list(common["regions"])
+        monitor.regions = check_regions(common["regions"])
+    if "quorum" in common or "regions" in common:  # a shorter list may leave the quorum too high
+        monitor.quorum = check_quorum(common.get("quorum", monitor.quorum), monitor.regions)
     if "degraded_ms" in common:
         monitor.degraded_ms = check_degraded_ms(common["degraded_ms"])
     if "degraded_alerts" in common and common["degraded_alerts"] is not None:

@@ -33,7 +33,9 @@ async def run_dns(config: dict[str, Any], timeout_seconds: float, client: HttpCl
     resolver.timeout = resolver.lifetime = timeout_seconds
     started = perf_counter()
     try:
-        answer = await resolver.resolve(dns.name.from_text(hostname), record_type, search=False)
+        answer = await resolver.resolve(
+            dns.name.from_text(hostname), record_type, search=False, source=client.source_address
+        )
     except dns.resolver.NXDOMAIN:
         return CheckOutcome.failure(ErrorKind.DNS, f"{hostname} does not exist (NXDOMAIN)")
     except dns.resolver.NoAnswer:

@@ -30,7 +30,7 @@ async def run_tcp(config: dict[str, Any], timeout_seconds: float, client: HttpCl
                 reason = client.policy.refusal(str(infos[0][4][0])) or "no address may be reached"
                 return CheckOutcome.failure(ErrorKind.SSRF_BLOCKED, reason)
             connecting = perf_counter()
-            sock = await aiohappyeyeballs.start_connection(allowed)
+            sock = await aiohappyeyeballs.start_connection(allowed, socket_factory=client.socket_factory())
             connect_ms = _ms(connecting)
             sock.close()
     except TimeoutError:

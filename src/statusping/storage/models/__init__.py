@@ -25,6 +25,8 @@ from statusping.storage.models.organization import Organization
 from statusping.storage.models.password_reset import PasswordResetToken
 from statusping.storage.models.ping import Ping
 from statusping.storage.models.region import Region
+from statusping.storage.models.region_schedule import RegionSchedule
+from statusping.storage.models.region_worker import RegionWorker
 from statusping.storage.models.rollup import DailyRollup, HourlyRollup
 from statusping.storage.models.session import UserSession
 from statusping.storage.models.status_incident import StatusIncident, StatusIncidentUpdate
@@ -64,6 +66,8 @@ __all__ = [
     "Ping",
     "RecoveryCode",
     "Region",
+    "RegionSchedule",
+    "RegionWorker",
     "StatusIncident",
     "StatusIncidentUpdate",
     "StatusPage",

@@ -34,6 +34,8 @@ class Monitor(UuidPk, CreatedAt, Base):
     retry_interval_seconds: Mapped[int]
     public: Mapped[bool] = mapped_column(default=False)
     regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Regions that must confirm a failure before the monitor is down; None = a majority (domain.quorum).
+    quorum: Mapped[int | None]
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     heartbeat_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     # A small integer key that check results carry instead of the 16-byte id (migration 0023): from

@@ -143,8 +143,16 @@ class ResultsRepository:
         limit: int,
         since: datetime | None = None,
         until: datetime | None = None,
+        region: str | None = None,
     ) -> list[StoredResult]:
-        """Newest first; ``until`` is exclusive so the oldest time of a page pages back cleanly."""
+        """Newest first; ``until`` is exclusive so the oldest time of a page pages back cleanly.
+        ``region``: only that region's results (none for a region never seen)."""
+        region_num: int | None = None
+        if region is not None:
+            found = await self._regions({region})
+            if region not in found:
+                return []
+            region_num = found[region]
         monitor = (
             await self.db.execute(
                 select(Monitor.num, Monitor.created_at, Monitor.last_checked_at).where(
@@ -155,7 +163,7 @@ class ResultsRepository:
         if monitor is None or monitor.num is None:
             return []
         if not self._postgres:
-            rows = await self._between(monitor.num, since, until, limit)
+            rows = await self._between(monitor.num, since, until, limit, region_num)
         else:
             # Results seldom predate their monitor: the windows stop a day before it was created, and
             # one last query takes anything older.
@@ -168,18 +176,18 @@ class ResultsRepository:
             upper = end
             while len(rows) < limit and upper > floor:
                 lower = max(floor, upper - window)
-                rows += await self._between(monitor.num, lower, upper, limit - len(rows))
+                rows += await self._between(monitor.num, lower, upper, limit - len(rows), region_num)
                 upper, window = lower, window * 2
             if len(rows) < limit and since is None:  # anything older than its monitor, in one go
-                rows += await self._between(monitor.num, None, upper, limit - len(rows))
+                rows += await self._between(monitor.num, None, upper, limit - len(rows), region_num)
             if until is None:  # a check-now newer than last_checked_at cannot exist, but be exact
-                rows = await self._between(monitor.num, end, None, limit) + rows
+                rows = await self._between(monitor.num, end, None, limit, region_num) + rows
                 rows = rows[:limit]
         names = await self.region_names()
         return [_stored(row, names) for row in rows]
 
     async def _between(
-        self, num: int, since: datetime | None, until: datetime | None, limit: int
+        self, num: int, since: datetime | None, until: datetime | None, limit: int, region: int | None = None
     ) -> list[Any]:
         r, e = RESULTS.c, ERRORS.c
         query = (
@@ -200,6 +208,8 @@ class ResultsRepository:
             query = query.where(r.checked_at >= since)
         if until is not None:
             query = query.where(r.checked_at < until)
+        if region is not None:
+            query = query.where(r.region_num == region)
         query = query.order_by(r.checked_at.desc(), r.region_num).limit(limit)
         return list((await self.db.execute(query)).all())
 

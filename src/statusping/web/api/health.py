@@ -72,6 +72,12 @@ async def health(request: Request) -> JSONResponse:
         healthy = healthy and status.healthy
         if status.engine is not None:
             body["engine"] = asdict(status.engine)
+            # A warning, not a failure: this node is fine, and monitors carry on with the other
+            # regions (a silent region is out of every quorum), but an operator should look.
+            body["warnings"] = [
+                f"region {name} has no live worker: its checks stopped and it is out of every quorum"
+                for name in status.engine.silent_regions
+            ]
     if not healthy:
         body["status"] = "error"
     return JSONResponse(body, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"})

@@ -100,7 +100,16 @@ class _Snapshot(Collector):
         done.add_metric([], engine.checks)
         recorded = CounterMetricFamily("statusping_engine_recorded", "Check results recorded by this engine")
         recorded.add_metric([], engine.recorded)
-        found: list[Metric] = [running, pending, done, recorded]
+        regions = GaugeMetricFamily(
+            "statusping_engine_region_live",
+            "1 per region with a live worker, 0 per region whose workers fell silent (out of every quorum)",
+            labels=["region"],
+        )
+        for name in engine.live_regions:
+            regions.add_metric([name], 1)
+        for name in engine.silent_regions:
+            regions.add_metric([name], 0)
+        found: list[Metric] = [running, pending, done, recorded, regions]
         if lag is not None:
             p99 = GaugeMetricFamily(
                 "statusping_engine_lag_p99_seconds", "99th percentile of recent check lag (late start)"

@@ -29,6 +29,8 @@ class MonitorFields(Input):
     public: bool | None = None
     channel_ids: list[str] | None = Field(default=None, max_length=50)
     regions: list[str] | None = Field(default=None, max_length=10)
+    # Regions that must confirm a failure before the monitor is down; null = a majority of the live ones.
+    quorum: int | None = None
     # Latency above which consecutive successful checks mark the monitor degraded; null = off.
     degraded_ms: int | None = None
     degraded_alerts: bool | None = None  # alert on entering/leaving degraded (default true)
@@ -148,6 +150,7 @@ def monitor_out(
         "public": monitor.public,
         "channel_ids": channel_ids or [],
         "regions": monitor.regions,
+        "quorum": monitor.quorum,
         "degraded_ms": monitor.degraded_ms,
         "degraded_alerts": monitor.degraded_alerts,
         **mask_monitor_config(monitor.config),  # header values and a URL's password: domain/secrets.py

@@ -156,11 +156,14 @@ async def results(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     since: SaneDatetime | None = None,
     until: SaneDatetime | None = None,
+    region: Annotated[str | None, Query(max_length=32, description="only this region's results")] = None,
 ) -> list[CheckResultOut]:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} must carry a time zone, e.g. 2026-01-01T00:00:00Z", field=name)
-    rows = await MonitorRepository(db).results(monitor.id, limit=limit, since=since, until=until)
+    rows = await MonitorRepository(db).results(
+        monitor.id, limit=limit, since=since, until=until, region=region
+    )
     return [CheckResultOut.of(r) for r in rows]
 
 

@@ -1,0 +1,181 @@
+"""Regions at work: workers reporting in, per-region schedules, and judging a region's check.
+
+Every engine reports its region every few seconds (``report_in``). While only one region is live —
+every installation that never starts a worker with another ``--region`` — nothing else happens and
+monitors keep their single schedule. Once a second region is live, each worker keeps its own
+region's schedules in step with the monitors (``sync_schedules``): a row per monitor it should
+check, none for paused monitors, heartbeats or monitors that list other regions; a region that falls
+silent loses its rows, which takes it out of every quorum at once. When one region is left, the rows
+are dissolved and monitors take their own schedule back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from statusping.domain.quorum import RegionState, judge, observe
+from statusping.domain.regions import (
+    LIVE_WINDOW,
+    RegionHealth,
+    checking_regions,
+    freshness,
+    multi_region,
+    silent,
+)
+from statusping.domain.schedule import next_check_at, next_slot
+from statusping.domain.status import MonitorState, Status, Transition
+from statusping.storage.repositories.monitors import MonitorRow
+from statusping.storage.repositories.regions import RegionRepository, RegionRow
+
+FORGET_WORKERS_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionView:
+    """What one worker knows of the installation's regions after reporting in."""
+
+    region: str
+    live: tuple[str, ...]
+    silent: tuple[RegionHealth, ...] = ()
+    regions: tuple[RegionHealth, ...] = field(default=())
+
+    @property
+    def multi(self) -> bool:
+        return multi_region(self.live)
+
+
+async def report_in(
+    db: AsyncSession, *, owner: str, region: str, now: datetime, live_window: timedelta = LIVE_WINDOW
+) -> RegionView:
+    repo = RegionRepository(db)
+    await repo.beat(owner, region, now)
+    await repo.forget_workers(before=now - FORGET_WORKERS_AFTER)
+    health = await repo.health(now=now, live_window=live_window)
+    live = tuple(h.name for h in health if h.live)
+    return RegionView(region=region, live=live, silent=tuple(silent(health)), regions=tuple(health))
+
+
+async def region_health(
+    db: AsyncSession, *, now: datetime, live_window: timedelta = LIVE_WINDOW
+) -> list[RegionHealth]:
+    return await RegionRepository(db).health(now=now, live_window=live_window)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncFigures:
+    added: int = 0
+    removed: int = 0
+    dropped: int = 0
+    dissolved: bool = False
+
+
+async def sync_schedules(db: AsyncSession, view: RegionView, now: datetime) -> SyncFigures:
+    """Keep this worker's region's schedules in step with the monitors and the live regions."""
+    repo = RegionRepository(db)
+    if not view.multi:
+        return SyncFigures(dissolved=await repo.dissolve(now))
+    dropped = await repo.drop_regions_except(view.live)
+    want = {
+        m.id: next_slot(str(m.id), m.interval_seconds, now)
+        for m in await repo.checked_monitors()
+        if view.region in checking_regions(m.regions, view.live)
+    }
+    have = await repo.scheduled(view.region)
+    added = {key: at for key, at in want.items() if key not in have}
+    removed = have - want.keys()
+    await repo.add(view.region, added)
+    await repo.remove(view.region, removed)
+    return SyncFigures(added=len(added), removed=len(removed), dropped=dropped)
+
+
+async def detach_monitor_schedules(db: AsyncSession) -> None:
+    """Monitors now checked per region stop being due on their own row (its own transaction: it
+    touches monitor rows, which recorders lock first)."""
+    await RegionRepository(db).detach_monitor_schedules()
+
+
+async def region_rows(db: AsyncSession, monitor_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, RegionRow]]:
+    return await RegionRepository(db).of_monitors(monitor_ids) if monitor_ids else {}
+
+
+async def save_region_rows(db: AsyncSession, rows: list[RegionRow]) -> None:
+    await RegionRepository(db).save(rows)
+
+
+async def regions_of(db: AsyncSession, monitor_id: uuid.UUID) -> list[RegionRow]:
+    """A monitor's regions as its page shows them (none while the installation has one region)."""
+    return await RegionRepository(db).for_page(monitor_id)
+
+
+def state_of_row(row: RegionRow) -> RegionState:
+    return RegionState(
+        region=row.region,
+        status=Status(row.status),
+        consecutive_failures=row.consecutive_failures,
+        first_failure_at=row.first_failure_at,
+        last_error=row.last_error,
+        last_checked_at=row.last_checked_at,
+        last_response_ms=row.last_response_ms,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCheck:
+    """One region's check of a monitor, as the recorder hands it over."""
+
+    region: str
+    ok: bool
+    checked_at: datetime
+    error: str | None
+    response_ms: float | None
+    slow: bool
+    degraded_after: int | None
+    maintenance: bool
+
+
+def judge_region_check(
+    current: MonitorState, monitor: MonitorRow, rows: dict[str, RegionRow], check: RegionCheck
+) -> tuple[MonitorState, Transition | None]:
+    """Feed the check into its region's confirmation and reschedule that region; then let the
+    fresh regions decide the monitor's state (``domain.quorum``). Rewrites the region's row."""
+    row = rows[check.region]
+    state = observe(
+        state_of_row(row),
+        ok=check.ok,
+        checked_at=check.checked_at,
+        failure_threshold=monitor.failure_threshold,
+        error=check.error,
+        response_ms=check.response_ms,
+        maintenance=check.maintenance,
+    )
+    row.status = state.status.value
+    row.consecutive_failures = state.consecutive_failures
+    row.first_failure_at = state.first_failure_at
+    row.last_error = state.last_error
+    row.last_checked_at = state.last_checked_at
+    row.last_response_ms = state.last_response_ms
+    row.next_check_at = next_check_at(
+        str(monitor.id),
+        state.as_monitor_state(),
+        interval_seconds=monitor.interval_seconds,
+        retry_interval_seconds=monitor.retry_interval_seconds,
+        checked_at=check.checked_at,
+    )
+    row.lease_owner = None
+    row.lease_expires_at = None
+    return judge(
+        current,
+        [state_of_row(r) for r in rows.values()],
+        quorum=monitor.quorum,
+        now=check.checked_at,
+        window=freshness(monitor.interval_seconds, monitor.timeout_seconds),
+        ok=check.ok,
+        error=check.error,
+        slow=check.slow,
+        degraded_after=check.degraded_after,
+        maintenance=check.maintenance,
+    )
