@@ -106,9 +106,56 @@ async def save_region_rows(db: AsyncSession, rows: list[RegionRow]) -> None:
     await RegionRepository(db).save(rows)
 
 
-async def regions_of(db: AsyncSession, monitor_id: uuid.UUID) -> list[RegionRow]:
-    """A monitor's regions as its page shows them (none while the installation has one region)."""
-    return await RegionRepository(db).for_page(monitor_id)
+@dataclass(frozen=True, slots=True)
+class RegionSummary:
+    """One region's view of a monitor, side by side with the others on the monitor page."""
+
+    region: str
+    checks: int  # in the last 24 hours
+    failures: int
+    avg_ms: float | None
+    min_ms: float | None
+    max_ms: float | None
+    checking: bool  # the region checks this monitor now (several regions are live)
+    state: str | None  # "up", "confirming", "failing" (confirmed by this region) or None
+    last_checked_at: datetime | None
+    last_response_ms: float | None
+    last_error: str | None
+
+
+SUMMARY_WINDOW = timedelta(hours=24)
+
+
+async def region_summary(db: AsyncSession, monitor_id: uuid.UUID, now: datetime) -> list[RegionSummary]:
+    """Per-region figures for the monitor page: empty unless more than one region has checked it."""
+    repo = RegionRepository(db)
+    latency = {r.region: r for r in await repo.latency_by_region(monitor_id, since=now - SUMMARY_WINDOW)}
+    rows = {r.region: r for r in await repo.for_page(monitor_id)}
+    names = sorted(latency.keys() | rows.keys())
+    if len(names) < 2:
+        return []
+    summaries = []
+    for name in names:
+        figures, row = latency.get(name), rows.get(name)
+        state = None
+        if row is not None and row.last_checked_at is not None:
+            state = "failing" if row.status == "down" else "confirming" if row.consecutive_failures else "up"
+        summaries.append(
+            RegionSummary(
+                region=name,
+                checks=figures.checks if figures else 0,
+                failures=figures.failures if figures else 0,
+                avg_ms=figures.avg_ms if figures else None,
+                min_ms=figures.min_ms if figures else None,
+                max_ms=figures.max_ms if figures else None,
+                checking=row is not None,
+                state=state,
+                last_checked_at=row.last_checked_at if row else None,
+                last_response_ms=row.last_response_ms if row else None,
+                last_error=row.last_error if row and row.consecutive_failures else None,
+            )
+        )
+    return summaries
 
 
 def state_of_row(row: RegionRow) -> RegionState:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.regions import RegionHealth
-from statusping.storage.models import Monitor, RegionSchedule, RegionWorker
+from statusping.storage.models import HourlyRollup, Monitor, RegionSchedule, RegionWorker
 
 SCHEDULES: Table = RegionSchedule.__table__  # type: ignore[assignment]
 _SAVE = (
@@ -52,6 +52,16 @@ class RegionRow:
     last_error: str | None
     last_checked_at: datetime | None
     last_response_ms: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionLatency:
+    region: str
+    checks: int
+    failures: int
+    avg_ms: float | None
+    min_ms: float | None
+    max_ms: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +250,35 @@ class RegionRepository:
                     for r in rows
                 ],
             )
+
+    async def latency_by_region(self, monitor_id: uuid.UUID, *, since: datetime) -> list[RegionLatency]:
+        """Checks, failures and response times per region from the hourly rollups since ``since``."""
+        h = HourlyRollup
+        rows = await self.db.execute(
+            select(
+                h.region,
+                func.sum(h.checks),
+                func.sum(h.failures),
+                func.sum(h.response_sum),
+                func.sum(h.response_count),
+                func.min(h.response_min),
+                func.max(h.response_max),
+            )
+            .where(h.monitor_id == monitor_id, h.bucket_start >= since)
+            .group_by(h.region)
+            .order_by(h.region)
+        )
+        return [
+            RegionLatency(
+                region=region,
+                checks=int(checks or 0),
+                failures=int(failures or 0),
+                avg_ms=(float(total) / count) if count else None,
+                min_ms=low,
+                max_ms=high,
+            )
+            for region, checks, failures, total, count, low, high in rows
+        ]
 
     async def for_page(self, monitor_id: uuid.UUID) -> list[RegionRow]:
         rows = await self.db.execute(

@@ -38,6 +38,7 @@ INT_FIELDS = frozenset(
         "grace_seconds",
         "ssl_expiry_days",
         "degraded_ms",
+        "quorum",
     }
 )
 FLOAT_FIELDS = frozenset({"timeout_seconds"})
@@ -54,6 +55,7 @@ CLEARABLE = frozenset(
         "nameserver",
         "ssl_expiry_days",
         "degraded_ms",
+        "quorum",
     }
 )
 
@@ -74,7 +76,7 @@ def last_value(form: FormData, name: str) -> str | None:
 
 def parse(form: FormData, monitor_type: MonitorType, *, editing: bool) -> ParsedForm:
     """The form's values for ``monitor_type`` as API fields; unparseable numbers become errors."""
-    names = [*COMMON_FIELDS, "public", "regions", *CONFIG_FIELDS[monitor_type]]
+    names = [*COMMON_FIELDS, "public", "regions", "quorum", *CONFIG_FIELDS[monitor_type]]
     fields: dict[str, Any] = {} if editing else {"type": monitor_type.value}
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -91,7 +93,7 @@ def parse(form: FormData, monitor_type: MonitorType, *, editing: bool) -> Parsed
             if problem:
                 errors[name] = problem
         elif name == "regions":
-            fields[name] = [r.strip() for r in text.split(",") if r.strip()] or None
+            fields[name] = [r.strip() for r in text.split(",") if r.strip()]  # empty: every region
         elif not text:
             if name == "name":
                 fields[name] = ""  # "name must not be empty", beside the field
@@ -165,6 +167,7 @@ def values_of(monitor: Monitor, channel_ids: list[str]) -> dict[str, Any]:
         "degraded_ms": "" if monitor.degraded_ms is None else monitor.degraded_ms,
         "degraded_alerts": "true" if monitor.degraded_alerts else "false",
         "regions": ", ".join(monitor.regions or []),
+        "quorum": "" if monitor.quorum is None else monitor.quorum,
         "channel_ids": channel_ids,
     }
     for name, value in config.items():

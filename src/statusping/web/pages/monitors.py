@@ -35,6 +35,7 @@ from statusping.services.accounts import Account
 from statusping.services.heartbeats import recent_pings
 from statusping.services.maintenances import windows_by_org
 from statusping.services.monitor_views import ChartRange
+from statusping.services.regions import region_summary
 from statusping.storage.models import Monitor
 from statusping.storage.repositories.channels import ChannelRepository
 from statusping.storage.repositories.monitors import MonitorRepository
@@ -467,5 +468,7 @@ async def monitor_page(
         if expect is not None and monitor.next_check_at is not None and not monitor.paused
         else None,
         "pings": await recent_pings(db, monitor.id, limit=RECENT_PINGS) if heartbeat else [],
+        # Side by side when more than one region checks it (services.regions).
+        "regions": [] if heartbeat else await region_summary(db, monitor.id, at),
     }
     return render(request, "monitor.html", context, account=account)
