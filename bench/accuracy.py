@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from statusping.domain.quorum import RegionState, judge, observe
 from statusping.domain.regions import freshness
 from statusping.domain.schedule import next_check_at, next_slot
-from statusping.domain.status import MonitorState, TransitionKind, evaluate
+from statusping.domain.status import MonitorState, Status, TransitionKind, evaluate
 
 T0 = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -61,6 +61,7 @@ class Figures:
     false_per_monitor_day: float
     outages: int
     detected: int
+    already_down: int  # outages that began while a false alert had the monitor down already
     latency_p50_s: float | None
     latency_p99_s: float | None
     latency_max_s: float | None
@@ -68,8 +69,9 @@ class Figures:
     seconds: float
 
 
-def simulate_monitor(s: Settings, regions: int, index: int) -> tuple[int, int, float | None]:
-    """One monitor's day: (checks, false alerts, detection latency of its outage or None)."""
+def simulate_monitor(s: Settings, regions: int, index: int) -> tuple[int, int, float | None, bool]:
+    """One monitor's day: (checks, false alerts, detection latency of its outage or None, whether the
+    monitor was already down from a false alert when its outage began: nothing new to alert then)."""
     rng = random.Random(s.seed * 1_000_003 + index)
     key = str(uuid.UUID(int=rng.getrandbits(128)))
     end = T0 + timedelta(hours=s.hours)
@@ -85,11 +87,14 @@ def simulate_monitor(s: Settings, regions: int, index: int) -> tuple[int, int, f
     monitor = MonitorState()
     checks = false_alerts = 0
     latency: float | None = None
+    already_down: bool | None = None
     while True:
         name = min(due, key=due.__getitem__)
         at = due[name] + timedelta(milliseconds=rng.uniform(0, s.lag_ms))
         if at >= end:
             break
+        if already_down is None and at >= outage_start:
+            already_down = (single if regions == 1 else monitor).status is Status.DOWN
         failed = outage_start <= at < outage_end or rng.random() < s.blip
         error = "connection refused" if failed else None
         checks += 1
@@ -116,17 +121,19 @@ def simulate_monitor(s: Settings, regions: int, index: int) -> tuple[int, int, f
         due[name] = next_check_at(
             key, schedule_state, interval_seconds=s.interval, retry_interval_seconds=s.retry, checked_at=at
         )
-    return checks, false_alerts, latency
+    return checks, false_alerts, latency, bool(already_down)
 
 
 def run(s: Settings, regions: int) -> Figures:
     started = time.perf_counter()
     checks = false_alerts = 0
     latencies: list[float] = []
+    already_down = 0
     for index in range(s.monitors):
-        done, wrong, latency = simulate_monitor(s, regions, index)
+        done, wrong, latency, was_down = simulate_monitor(s, regions, index)
         checks += done
         false_alerts += wrong
+        already_down += was_down
         if latency is not None:
             latencies.append(latency)
     latencies.sort()
@@ -143,6 +150,7 @@ def run(s: Settings, regions: int) -> Figures:
         false_per_monitor_day=round(false_alerts / days, 5),
         outages=s.monitors,
         detected=len(latencies),
+        already_down=already_down,
         latency_p50_s=round(statistics.median(latencies), 2) if latencies else None,
         latency_p99_s=quantile(0.99),
         latency_max_s=round(latencies[-1], 2) if latencies else None,
@@ -177,7 +185,10 @@ def main() -> None:
     machine = platform.processor() or platform.machine()
     print(f"{machine}, Python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d}")
     print(json.dumps(asdict(settings)))
-    header = "regions quorum   checks  false  false/monitor-day  detected  p50 s  p99 s  max s  goal s  run s"
+    header = (
+        "regions quorum   checks  false  false/monitor-day  detected  already down"
+        "  p50 s  p99 s  max s  goal s  run s"
+    )
     print(header)
     results = []
     for regions in args.regions:
@@ -185,7 +196,8 @@ def main() -> None:
         results.append(f)
         print(
             f"{f.regions:7d} {f.quorum:6d} {f.checks:8d} {f.false_alerts:6d} {f.false_per_monitor_day:18.5f} "
-            f"{f.detected:4d}/{f.outages:<4d} {f.latency_p50_s!s:>6} {f.latency_p99_s!s:>6} "
+            f"{f.detected:4d}/{f.outages:<4d} {f.already_down:12d} "
+            f"{f.latency_p50_s!s:>6} {f.latency_p99_s!s:>6} "
             f"{f.latency_max_s!s:>6} {f.latency_goal_s:7.0f} {f.seconds:6.1f}"
         )
     if args.json:
