@@ -21,25 +21,28 @@ def floor_to(moment: datetime, unit: timedelta) -> datetime:
     raise ValueError(f"unsupported bucket unit {unit}")
 
 
+_EMPTY: dict[str, Any] = {
+    "checks": 0,
+    "failures": 0,
+    "downtime_seconds": 0.0,  # a full row: storage then adds it as it is
+    "response_count": 0,
+    "response_sum": 0.0,
+    "response_min": None,
+    "response_max": None,
+    **{
+        column: 0.0 if column.endswith("_sum") else 0
+        for name in _TIMINGS
+        for column in (f"{name}_sum", f"{name}_count")
+    },
+    **{f"h{index:02d}": 0 for index in range(BUCKETS)},
+}
+# Column names worked out once: this runs twice for every check recorded.
+_HISTOGRAM = tuple(f"h{index:02d}" for index in range(BUCKETS))
+_TIMING_COLUMNS = tuple((f"{name}_ms", f"{name}_sum", f"{name}_count") for name in _TIMINGS)
+
+
 def _empty(monitor_id: Any, region: str, start: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "monitor_id": monitor_id,
-        "region": region,
-        "bucket_start": start,
-        "checks": 0,
-        "failures": 0,
-        "downtime_seconds": 0.0,  # a full row: storage then adds it as it is
-        "response_count": 0,
-        "response_sum": 0.0,
-        "response_min": None,
-        "response_max": None,
-    }
-    for name in _TIMINGS:
-        row[f"{name}_sum"] = 0.0
-        row[f"{name}_count"] = 0
-    for index in range(BUCKETS):
-        row[f"h{index:02d}"] = 0
-    return row
+    return {"monitor_id": monitor_id, "region": region, "bucket_start": start, **_EMPTY}
 
 
 def increments(results: Iterable[Mapping[str, Any]], unit: timedelta) -> list[dict[str, Any]]:
@@ -60,12 +63,12 @@ def increments(results: Iterable[Mapping[str, Any]], unit: timedelta) -> list[di
             row["response_sum"] += ms
             row["response_min"] = ms if row["response_min"] is None else min(row["response_min"], ms)
             row["response_max"] = ms if row["response_max"] is None else max(row["response_max"], ms)
-            row[f"h{bucket_of(ms):02d}"] += 1
-        for name in _TIMINGS:
-            value = result.get(f"{name}_ms")
+            row[_HISTOGRAM[bucket_of(ms)]] += 1
+        for field, total, count in _TIMING_COLUMNS:
+            value = result.get(field)
             if value is not None:
-                row[f"{name}_sum"] += value
-                row[f"{name}_count"] += 1
+                row[total] += value
+                row[count] += 1
     return list(buckets.values())
 
 

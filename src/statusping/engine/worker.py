@@ -62,7 +62,10 @@ class EngineOptions:
     concurrency: int = 500
     batch_size: int = 200
     poll_interval: float = 0.2
-    flush_interval: float = 0.2
+    # Results wait up to this long to be recorded together: each record transaction has a fixed cost
+    # of a few ms, so batches of ~200 instead of ~70 (at 10,000 monitors every 30 s) cost ~10 % less
+    # CPU per check (bench/engine.py); a state change reaches the database, and alerts, ≤ 1 s later.
+    flush_interval: float = 1.0
     singleton: bool = False  # SQLite: one engine at a time
     lock_path: Path | None = None  # SQLite file: the OS lock that marks the live engine (singleton only)
     retention: RetentionRules | None = None  # prune history now and then (None: never)
