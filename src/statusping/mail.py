@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 import aiosmtplib
@@ -18,6 +20,16 @@ from statusping.config import Settings
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 20
+
+# Header lines are sent up to RFC 5322's hard limit of 998 characters. Folded at 78, a header
+# value holding one long word (a List-Unsubscribe URL with its token) is turned into RFC 2047
+# encoded-words, which mail clients do not decode in List-Unsubscribe: their unsubscribe button
+# would vanish. Values with spaces are still folded at whitespace. aiosmtplib flattens an
+# EmailMessage with its own 78-column policy, so ``send`` hands it the bytes this one makes. Bodies
+# are built 7-bit (non-ASCII text quoted-printable or base64 in 76-column lines), so those bytes
+# need no 8BITMIME from the server.
+_BUILD_POLICY = default_policy.clone(cte_type="7bit")
+_WIRE_POLICY = _BUILD_POLICY.clone(max_line_length=998, linesep="\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +55,7 @@ class Mailer:
         return urlsplit(self._settings.base_url).hostname or "statusping.invalid"
 
     def build(self, email: Email) -> EmailMessage:
-        message = EmailMessage()
+        message = EmailMessage(policy=_BUILD_POLICY)
         message["From"] = self._settings.smtp_from
         message["To"] = ", ".join(email.to)
         message["Subject"] = email.subject
@@ -70,7 +82,9 @@ class Mailer:
             )
             return
         await aiosmtplib.send(
-            message,
+            message.as_bytes(policy=_WIRE_POLICY),
+            sender=parseaddr(settings.smtp_from)[1],
+            recipients=list(email.to),
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,

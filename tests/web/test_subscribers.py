@@ -120,6 +120,8 @@ async def test_a_subscriber_confirms_hears_of_an_outage_and_its_end_and_unsubscr
         assert unsubscribe.startswith("<http://testserver/s/")
         assert "/unsubscribe?token=" in unsubscribe
         assert incident["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # As sent on the wire, not RFC 2047 encoded-words (mail clients would not find the URL).
+        assert dict(incident.raw_items())["List-Unsubscribe"] == unsubscribe
         assert _link(incident, "unsubscribe") == unsubscribe[len("<http://testserver") : -1]
 
         await _recover(client, api, target)
