@@ -96,6 +96,7 @@ def simulate_monitor(s: Settings, regions: int, index: int) -> tuple[int, int, f
         if already_down is None and at >= outage_start:
             already_down = (single if regions == 1 else monitor).status is Status.DOWN
         failed = outage_start <= at < outage_end or rng.random() < s.blip
+        retried = (single if regions == 1 else states[name].as_monitor_state()).confirming
         error = "connection refused" if failed else None
         checks += 1
         if regions == 1:
@@ -119,7 +120,12 @@ def simulate_monitor(s: Settings, regions: int, index: int) -> tuple[int, int, f
             elif not true_alert:
                 false_alerts += 1
         due[name] = next_check_at(
-            key, schedule_state, interval_seconds=s.interval, retry_interval_seconds=s.retry, checked_at=at
+            key,
+            schedule_state,
+            interval_seconds=s.interval,
+            retry_interval_seconds=s.retry,
+            checked_at=at,
+            after_retry=retried,
         )
     return checks, false_alerts, latency, bool(already_down)
 

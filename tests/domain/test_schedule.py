@@ -52,3 +52,19 @@ def test_a_check_on_its_slot_is_followed_by_the_next_slot() -> None:
     state = MonitorState(status=Status.UP)
     due = next_check_at(key, state, interval_seconds=30, retry_interval_seconds=20, checked_at=slot)
     assert due == slot + timedelta(seconds=30)
+
+
+def test_a_retry_that_clears_a_failure_is_followed_by_the_very_next_slot() -> None:
+    # Slots every 30 s; a blip on one slot is retried 20 s later and succeeds. The next slot is
+    # 10 s away: it is checked, not skipped (skipping it left an outage starting then unseen for 40 s).
+    key = str(uuid.uuid4())
+    slot = next_slot(key, 30, T0)
+    retry = slot + timedelta(seconds=20, milliseconds=40)
+    up = MonitorState(status=Status.UP)
+    due = next_check_at(
+        key, up, interval_seconds=30, retry_interval_seconds=20, checked_at=retry, after_retry=True
+    )
+    assert due == slot + timedelta(seconds=30)
+    # An ordinary check never is followed by a slot closer than half an interval.
+    due = next_check_at(key, up, interval_seconds=30, retry_interval_seconds=20, checked_at=retry)
+    assert due == slot + timedelta(seconds=60)

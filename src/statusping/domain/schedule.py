@@ -42,11 +42,17 @@ def next_check_at(
     interval_seconds: int,
     retry_interval_seconds: int,
     checked_at: datetime,
+    after_retry: bool = False,
 ) -> datetime:
+    """``after_retry``: the check just done was a confirmation retry (a failure was unconfirmed)."""
     # The slot after half an interval from now: back on the grid, but never a near-duplicate of
     # the check just done (after a first check or a check-now, the next slot may be a blink away).
     regular = next_slot(monitor_key, interval_seconds, checked_at + timedelta(seconds=interval_seconds / 2))
     if state.confirming:
         # Confirm or clear a failure quickly, but never later than the regular slot would be.
         return min(checked_at + timedelta(seconds=retry_interval_seconds), regular)
+    if after_retry:
+        # A retry ran between two slots: the next slot is a regular check, however near. Skipping it
+        # would leave up to 1.5 intervals unchecked, and an outage starting then alert that late.
+        return next_slot(monitor_key, interval_seconds, checked_at)
     return regular

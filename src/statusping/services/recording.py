@@ -204,6 +204,7 @@ async def _apply(
     region: str = "",
 ) -> Transition | None:
     outcome = obs.outcome
+    retried = state_of(monitor).confirming  # this check was a confirmation retry
     # Degraded confirms over as many checks as an outage does (docs/decisions.md).
     degraded_after = monitor.failure_threshold if monitor.degraded_ms is not None else None
     if regions is not None:  # one region's check of a monitor checked from several
@@ -241,7 +242,7 @@ async def _apply(
         monitor.ssl_expires_at = outcome.ssl_expires_at
         monitor.ssl_issuer = outcome.ssl_issuer
     if regions is None:  # a region's own schedule was moved by judge_region_check
-        _reschedule(monitor, state, obs)
+        _reschedule(monitor, state, obs, after_retry=retried)
     if transition is not None and transition.kind.is_outage:  # degraded is no outage: no incident
         await _record_incident(db, repo, monitor, transition)
     return transition
@@ -257,7 +258,7 @@ def is_slow(degraded_ms: int | None, outcome: CheckOutcome) -> bool:
     )
 
 
-def _reschedule(monitor: MonitorRow, state: MonitorState, obs: Observation) -> None:
+def _reschedule(monitor: MonitorRow, state: MonitorState, obs: Observation, *, after_retry: bool) -> None:
     if monitor.type == "heartbeat":
         # A heartbeat is due when the next ping is late; pings move it (see services.heartbeats),
         # a recorded miss moves it to the deadline of the following expected ping.
@@ -272,6 +273,7 @@ def _reschedule(monitor: MonitorRow, state: MonitorState, obs: Observation) -> N
             interval_seconds=monitor.interval_seconds,
             retry_interval_seconds=monitor.retry_interval_seconds,
             checked_at=obs.checked_at,
+            after_retry=after_retry,
         )
         if obs.lease_owner is None and monitor.lease_owner is not None:
             pass  # an engine holds this monitor right now; it will reschedule when it records

@@ -190,8 +190,9 @@ def judge_region_check(
     """Feed the check into its region's confirmation and reschedule that region; then let the
     fresh regions decide the monitor's state (``domain.quorum``). Rewrites the region's row."""
     row = rows[check.region]
+    before = state_of_row(row)
     state = observe(
-        state_of_row(row),
+        before,
         ok=check.ok,
         checked_at=check.checked_at,
         failure_threshold=monitor.failure_threshold,
@@ -211,6 +212,7 @@ def judge_region_check(
         interval_seconds=monitor.interval_seconds,
         retry_interval_seconds=monitor.retry_interval_seconds,
         checked_at=check.checked_at,
+        after_retry=before.as_monitor_state().confirming,
     )
     row.lease_owner = None
     row.lease_expires_at = None
