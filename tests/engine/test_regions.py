@@ -26,7 +26,7 @@ from tests.e2e.conftest import statusping_executable
 from tests.support import SmtpSink, eventually, signup
 
 SOURCES = {"eu": "127.0.0.2", "us": "127.0.0.3", "ap": "127.0.0.4"}
-INTERVAL = 2
+INTERVAL = 1
 
 
 class RegionTarget:
@@ -143,7 +143,7 @@ async def create_monitor(client: httpx.AsyncClient, url: str, hook: Receiver) ->
     email = await create_channel(client, name="Ops mail", kind="email", config={"to": ["ops@example.com"]})
     response = await client.post(
         "/api/v1/monitors",
-        json={"name": "Shop", "type": "http", "url": url, "interval_seconds": INTERVAL, "timeout_seconds": 1,
+        json={"name": "Shop", "type": "http", "url": url, "interval_seconds": INTERVAL, "timeout_seconds": 0.5,
               "failure_threshold": 2, "retry_interval_seconds": 1,
               "channel_ids": [webhook["id"], email["id"]]},
     )  # fmt: skip
