@@ -115,6 +115,14 @@ async def test_regions_confirm_on_their_own_and_the_page_shows_them_side_by_side
     assert "Up" in us_row
     assert "120&nbsp;ms" in us_row
 
+    # A check-now from the web node is one more result, not a vote: failing twice pages nobody.
+    for _ in range(2):
+        checked = await client.post(f"{url}/check")
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["ok"] is False
+    assert (await client.get(url)).json()["status"] == "up"
+    assert len((await client.get(f"{url}/results?region=default")).json()) == 2
+
     # us breaks too: a majority has confirmed, the monitor is down, the incident names them.
     for step in (3, 4):
         for region in REGIONS:

@@ -107,7 +107,11 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
     maintenance = await windows_by_org(
         db, {m.organization_id for m in monitors.values()}, [o.checked_at for o in observations]
     )
-    regional = await region_rows(db, {o.monitor_id for o in observations if o.regional})
+    # Regional checks, and unleased ones (check-now): a monitor checked per region is judged by its
+    # regions' quorum, so a check-now of it is one more result, never a vote that could page alone.
+    regional = await region_rows(
+        db, {o.monitor_id for o in observations if o.regional or o.lease_owner is None}
+    )
     touched: list[RegionRow] = []
     recorded: list[Recorded] = []
     alerts: list[AlertInput] = []
@@ -126,6 +130,10 @@ async def record(db: AsyncSession, observations: Sequence[Observation], *, regio
             touched.append(schedule)
         elif obs.lease_owner is not None and monitor.lease_owner != obs.lease_owner:
             continue  # our lease expired and another worker took over; its result will count
+        elif monitor.id in regional:
+            recorded.append(Recorded(monitor.id, result_row(obs, region), None))
+            _note_check(monitor, obs)
+            continue
         row = result_row(obs, region)
         windows = maintenance.get(monitor.organization_id)
         in_maintenance = windows is not None and active_for(windows, str(monitor.id), obs.checked_at)
@@ -246,6 +254,15 @@ async def _apply(
     if transition is not None and transition.kind.is_outage:  # degraded is no outage: no incident
         await _record_incident(db, repo, monitor, transition)
     return transition
+
+
+def _note_check(monitor: MonitorRow, obs: Observation) -> None:
+    """A check-now of a monitor checked per region: shown as its latest check, state unchanged."""
+    monitor.last_checked_at = obs.checked_at
+    monitor.last_response_ms = _ms(obs.outcome.response_ms)
+    if obs.outcome.ssl_expires_at is not None:
+        monitor.ssl_expires_at = obs.outcome.ssl_expires_at
+        monitor.ssl_issuer = obs.outcome.ssl_issuer
 
 
 def is_slow(degraded_ms: int | None, outcome: CheckOutcome) -> bool:
