@@ -19,6 +19,7 @@ from statusping.storage.models import CheckError, CheckResult, Monitor
 from statusping.storage.repositories.results import ResultsRepository, count_old, prune_monitor
 from tests.conftest import TEST_PG_URL, _pg_admin
 from tests.support import signup
+from tests.web.team_helpers import set_plan
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -211,7 +212,8 @@ async def test_a_monitor_that_missed_its_number_gets_one_when_its_first_result_i
 async def test_a_page_reaches_results_older_than_the_monitor_and_honours_since_and_until(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    await signup(client)
+    me = await signup(client)
+    await set_plan(app, me["organization"]["id"], "pro")  # 90 days of history: the 3-day-old result shows
     monitor_id = await make_monitor(client)
     ages = (timedelta(minutes=10), timedelta(hours=5), timedelta(days=3))
     async with app.state.sessionmaker() as db, db.begin():

@@ -20,6 +20,7 @@ from statusping.engine.setup import retention_rules
 from statusping.notifications.dispatcher import SUSPENDED_BY_PLAN
 from statusping.services.plans import PlanChange, set_plan_by_slug
 from statusping.storage.models import DailyRollup, Monitor
+from statusping.storage.repositories.results import ResultsRepository
 from tests.alerting import create_channel, notifications, running_dispatcher
 from tests.notifications.test_delivery import outage
 from tests.support import eventually, signup
@@ -189,3 +190,46 @@ async def test_after_a_downgrade_a_paused_monitor_resumes_only_when_another_make
     assert shown[ids[6]]["status"] != "paused"
     assert shown[ids[0]]["status"] == "paused"
     assert sum(m["status"] != "paused" for m in shown.values()) == 5
+
+
+async def test_results_beyond_the_plan_window_are_hidden_after_a_downgrade_and_shown_after_an_upgrade(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    org = await business_org(app, client)
+    monitor_id = uuid.UUID(org["ids"][0])
+    at = datetime.now(UTC).replace(microsecond=0)
+    result = {
+        "monitor_id": monitor_id, "region": "default", "status_code": 200, "response_ms": 12.0,
+        "dns_ms": None, "connect_ms": 1.0, "tls_ms": None, "ttfb_ms": 9.0,
+    }  # fmt: skip
+    async with app.state.sessionmaker() as db, db.begin():
+        num = await db.scalar(select(Monitor.num).where(Monitor.id == monitor_id))
+        assert num is not None
+        recent = {**result, "checked_at": at - timedelta(hours=1), "ok": True, "error_kind": None}
+        old = {**result, "checked_at": at - timedelta(days=3), "ok": False, "error_kind": "status"}
+        await ResultsRepository(db).insert(
+            [recent, old, {**old, "checked_at": at - timedelta(days=4)}], {monitor_id: num}
+        )
+
+    async def shown() -> tuple[list[str], int]:
+        api = await client.get(f"/api/v1/monitors/{monitor_id}/results")
+        assert api.status_code == 200, api.text
+        since = (at - timedelta(days=5)).isoformat()
+        asked = await client.get(f"/api/v1/monitors/{monitor_id}/results", params={"since": since})
+        assert asked.json() == api.json()  # an early ?since= reaches no further back
+        page = await client.get(f"/monitors/{monitor_id}")
+        assert page.status_code == 200
+        return [r["checked_at"] for r in api.json()], page.text.count('data-ok="false"')
+
+    assert await shown() == (
+        [_iso(at - timedelta(hours=1)), _iso(at - timedelta(days=3)), _iso(at - timedelta(days=4))],
+        2,
+    )
+    await set_plan(app, org["slug"], "free", at)
+    assert await shown() == ([_iso(at - timedelta(hours=1))], 0)  # the Free plan shows 24 hours
+    await set_plan(app, org["slug"], "business", at)
+    assert len((await shown())[0]) == 3  # kept all along: the upgrade shows them again
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

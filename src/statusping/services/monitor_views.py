@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -134,7 +134,8 @@ async def overview(
     stats = await statistics.stats_report(db, monitor, chart_range.window, now=now)
     repo = MonitorRepository(db)
     incidents = await repo.incidents(monitor.id, limit=INCIDENTS_SHOWN)
-    checks = await repo.results(monitor.id, limit=CHECKS_PER_PAGE + 1, until=older_than)
+    shown_from = now - timedelta(days=history_days)  # older results may be kept after a downgrade, unshown
+    checks = await repo.results(monitor.id, limit=CHECKS_PER_PAGE + 1, since=shown_from, until=older_than)
     more = len(checks) > CHECKS_PER_PAGE
     checks = checks[:CHECKS_PER_PAGE]
     return Overview(

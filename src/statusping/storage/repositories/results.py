@@ -181,7 +181,8 @@ class ResultsRepository:
             if len(rows) < limit and since is None:  # anything older than its monitor, in one go
                 rows += await self._between(monitor.num, None, upper, limit - len(rows), region_num)
             if until is None:  # a check-now newer than last_checked_at cannot exist, but be exact
-                rows = await self._between(monitor.num, end, None, limit, region_num) + rows
+                newest = end if since is None else max(end, since)
+                rows = await self._between(monitor.num, newest, None, limit, region_num) + rows
                 rows = rows[:limit]
         names = await self.region_names()
         return [_stored(row, names) for row in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Response, status
@@ -152,17 +153,25 @@ async def check_now(
 @router.get("/{monitor_id}/results")
 async def results(
     monitor: CurrentMonitor,
+    account: CurrentAccount,
     db: Db,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     since: SaneDatetime | None = None,
     until: SaneDatetime | None = None,
     region: Annotated[str | None, Query(max_length=32, description="only this region's results")] = None,
 ) -> list[CheckResultOut]:
+    """Newest first, within the plan's history: after a downgrade older results are kept but hidden."""
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"{name} must carry a time zone, e.g. 2026-01-01T00:00:00Z", field=name)
+    shown_from = now() - timedelta(days=policy_of(settings).history_days(account.organization))
     rows = await MonitorRepository(db).results(
-        monitor.id, limit=limit, since=since, until=until, region=region
+        monitor.id,
+        limit=limit,
+        since=max(since, shown_from) if since else shown_from,
+        until=until,
+        region=region,
     )
     return [CheckResultOut.of(r) for r in rows]
 
