@@ -470,12 +470,7 @@ class HttpClient:
         infos = await _addresses(loop, host, port, hop)
         started = perf_counter()
         try:
-            sock = await aiohappyeyeballs.start_connection(
-                infos,
-                happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY if len(infos) > 1 else None,
-                loop=loop,
-                socket_factory=self.socket_factory(hop),
-            )
+            sock = await _connect(loop, infos, self.socket_factory(hop))
         except OSError as exc:
             if hop.blocked is not None:
                 raise FetchError(ErrorKind.SSRF_BLOCKED, hop.blocked) from exc
@@ -544,6 +539,24 @@ def _family_of(address: str | None) -> int | None:
     if address is None:
         return None
     return socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+
+
+async def _connect(
+    loop: asyncio.AbstractEventLoop, infos: list[aiohappyeyeballs.AddrInfoType], factory: SocketFactory
+) -> socket.socket:
+    """A connected socket: one address directly, several raced as aiohttp did (happy eyeballs)."""
+    if len(infos) > 1:
+        return await aiohappyeyeballs.start_connection(
+            infos, happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY, loop=loop, socket_factory=factory
+        )
+    sock = factory(infos[0])  # the guard: raises TargetBlocked for a refused address
+    try:
+        sock.setblocking(False)
+        await loop.sock_connect(sock, infos[0][4])
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 async def _addresses(
