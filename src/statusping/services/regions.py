@@ -78,7 +78,7 @@ async def sync_schedules(db: AsyncSession, view: RegionView, now: datetime) -> S
     repo = RegionRepository(db)
     if not view.multi:
         return SyncFigures(dissolved=await repo.dissolve(now))
-    dropped = await repo.drop_regions_except(view.live)
+    dropped = await repo.drop_regions([r.name for r in view.silent]) if view.silent else 0
     want = {
         m.id: next_slot(str(m.id), m.interval_seconds, now)
         for m in await repo.checked_monitors()

@@ -141,9 +141,9 @@ class RegionRepository:
                 )
             )
 
-    async def drop_regions_except(self, live: Collection[str]) -> int:
-        """Forget the schedules of regions that are no longer live."""
-        result = await self.db.execute(delete(RegionSchedule).where(RegionSchedule.region.not_in(list(live))))
+    async def drop_regions(self, names: Collection[str]) -> int:
+        """Forget the schedules of regions that fell silent (one indexed delete; none left, no work)."""
+        result = await self.db.execute(delete(RegionSchedule).where(RegionSchedule.region.in_(list(names))))
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def detach_monitor_schedules(self) -> None:
