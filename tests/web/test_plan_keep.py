@@ -186,3 +186,14 @@ async def test_without_a_limit_there_is_nothing_to_choose(app: FastAPI, client: 
     refused = await client.put("/api/v1/organization/active-monitors", json={"monitor_ids": org["ids"][:1]})
     assert refused.status_code == 422
     assert await states(app, org["ids"]) == ["active"] * 7
+
+
+async def test_settings_counts_the_monitors_the_plan_paused(app: FastAPI, client: httpx.AsyncClient) -> None:
+    org = await downgraded_org(app, client)
+    page = await client.get("/settings")
+    assert "7 of 5 monitors" in page.text
+    assert "2 paused by the plan" in page.text
+    await set_plan(app, org["slug"], "business")
+    page = await client.get("/settings")
+    assert "7 monitors (no limit)" in page.text  # not "7 of Unlimited"
+    assert "paused by the plan" not in page.text

@@ -14,7 +14,7 @@ from statusping.config import Mode, Settings
 from statusping.domain.accounts import PASSWORD_MIN_LENGTH
 from statusping.domain.errors import StatusPingError
 from statusping.domain.plans import PLANS
-from statusping.services import accounts, organizations
+from statusping.services import accounts, organizations, plans
 from statusping.services.accounts import Account
 from statusping.storage.repositories.channels import ChannelRepository
 from statusping.storage.repositories.monitors import MonitorRepository
@@ -39,6 +39,7 @@ async def _usage(db: Db, settings: Settings, account: Account) -> dict[str, Any]
         "plan": plan,
         "selfhosted": settings.mode is Mode.SELFHOSTED,
         "monitors": await MonitorRepository(db).count(org.id),
+        "paused_by_plan": await plans.paused_by_plan(db, org),  # counted in "monitors", but not checked
         "channels": await ChannelRepository(db).count(org.id),
         "history_days": policy.history_days(org),
         "next_plan": better[0] if better else None,
