@@ -206,6 +206,10 @@ async def test_unknown_pages_and_forged_links_are_404(client: httpx.AsyncClient)
     forged = await client.get(f"/s/{slug}/subscribe/confirm", params={"token": "0" * 32 + ".abc"})
     assert forged.status_code == 404
     assert "expired" in forged.text
+    # The page's own answer, with the way back to its form, not the app's bare "Page not found".
+    assert "Page not found" not in forged.text
+    assert f'href="/s/{slug}#subscribe"' in forged.text
+    assert forged.headers["cache-control"] == "no-store"
     assert (await client.post(f"/s/{slug}/unsubscribe", params={"token": "junk"})).status_code == 404
     assert (await client.get(f"/s/{slug}/unsubscribe")).status_code == 404
 

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import Field, ValidationError
 
-from statusping.domain.errors import InvalidInput, RateLimited, StatusPingError
+from statusping.domain.errors import InvalidInput, NotFound, RateLimited, StatusPingError
 from statusping.services import subscribers as service
 from statusping.web.api.types import Input
 from statusping.web.deps import Db, SettingsDep, now
@@ -52,11 +52,13 @@ async def _parse(request: Request) -> SubscribeIn:
         raise InvalidInput("the body must be JSON {email} or {webhook_url}, or the page's form") from None
 
 
-def _page(request: Request, slug: str, title: str, heading: str, **extra: Any) -> HTMLResponse:
+def _page(
+    request: Request, slug: str, title: str, heading: str, *, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
     context = {"slug": slug, "title": title, "heading": heading, **extra}
     html = request.app.state.templates.env.get_template("status_subscribe.html").render(context)
     # These answers name one subscriber: never cached by anybody.
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/s/{slug}/subscribe")
@@ -99,7 +101,17 @@ async def subscribe(slug: str, request: Request, db: Db) -> Response:
 @router.get("/s/{slug}/subscribe/confirm", response_class=HTMLResponse)
 async def confirm(slug: str, request: Request, db: Db, settings: SettingsDep, token: str = "") -> Response:
     page = await service.page_by_slug(db, slug)
-    found = await service.confirm(db, page, token, secret_key=settings.resolved_secret_key, now=now())
+    try:
+        found = await service.confirm(db, page, token, secret_key=settings.resolved_secret_key, now=now())
+    except NotFound:
+        # Still the page's own answer (its title, a way back to its form), not the app's bare 404:
+        # the visitor came from the page's mail and only needs to subscribe again.
+        return _page(
+            request, page.slug, page.title, "This link has expired", status_code=404,
+            message="This confirmation link is unknown or more than 48 hours old. "
+            "Subscribe again on the status page to get a new one.",
+            resubscribe=True,
+        )  # fmt: skip
     if found.webhook_url:
         message = f"{found.webhook_url} will receive a POST when {page.title} has an incident or maintenance."
     else:
