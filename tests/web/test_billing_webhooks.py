@@ -297,6 +297,20 @@ async def test_a_forged_or_unsigned_event_is_refused_and_changes_nothing(
     assert WEBHOOK_SECRET not in response.text
 
 
+@pytest.mark.parametrize("payload", ["[]", '"evt"', "42", "null", " [{}]", ""])
+async def test_a_signed_body_that_is_not_a_json_object_is_a_400_not_a_500(
+    app: FastAPI, client: httpx.AsyncClient, stripe: httpx.AsyncClient, payload: str
+) -> None:
+    await signup(client)
+    headers = {"Content-Type": "application/json", "Stripe-Signature": sign(payload)}
+
+    response = await stripe.post("/billing/stripe-webhook", content=payload, headers=headers)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "the body is not a JSON Stripe event"}
+    assert await events_recorded(app) == 0
+
+
 async def test_a_failed_payment_keeps_the_plan_for_a_grace_period_then_moves_to_free(
     app: FastAPI, client: httpx.AsyncClient, stripe: httpx.AsyncClient
 ) -> None:

@@ -23,8 +23,11 @@ async def stripe_webhook(request: Request, db: Db) -> JSONResponse:
     gateway = billing_of(request)
     if gateway is None:
         return JSONResponse({"detail": BILLING_OFF}, status_code=404)
+    payload = await request.body()
+    if not payload.lstrip().startswith(b"{"):  # stripe's parser fails on a signed JSON array or string
+        return JSONResponse({"detail": "the body is not a JSON Stripe event"}, status_code=400)
     try:
-        event = gateway.verify(await request.body(), request.headers.get("stripe-signature"))
+        event = gateway.verify(payload, request.headers.get("stripe-signature"))
     except StatusPingError as exc:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
     outcome = await service.handle_event(db, event, now=now())
