@@ -40,7 +40,14 @@ from statusping.outbound.http import HttpClient
 from statusping.process_status import EngineFigures
 from statusping.services.billing import end_lapsed_grace
 from statusping.services.recording import Observation
-from statusping.services.regions import RegionView, detach_monitor_schedules, report_in, sync_schedules
+from statusping.services.regions import (
+    RegionView,
+    add_schedules,
+    detach_monitor_schedules,
+    remove_schedules,
+    report_in,
+    schedule_changes,
+)
 from statusping.storage.repositories.leases import LeaseRepository
 from statusping.supervisor import Loop, LoopSpec, Supervisor, describe
 
@@ -309,8 +316,15 @@ class Engine(BackgroundLoop):
                 db, owner=self.owner, region=self.options.region, now=now, live_window=window
             )
         self._note_regions(view)
+        # Each step its own transaction (services.regions.schedule_changes says why).
         async with self._transaction() as db:
-            synced = await sync_schedules(db, view, now)
+            synced = await schedule_changes(db, view, now)
+        if synced.removed:
+            async with self._transaction() as db:
+                await remove_schedules(db, view.region, synced.removed)
+        if synced.added:
+            async with self._transaction() as db:
+                await add_schedules(db, view.region, synced.added)
         if view.multi:
             async with self._transaction() as db:
                 await detach_monitor_schedules(db)

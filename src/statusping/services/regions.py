@@ -66,18 +66,26 @@ async def region_health(
 
 
 @dataclass(frozen=True, slots=True)
-class SyncFigures:
-    added: int = 0
-    removed: int = 0
-    dropped: int = 0
-    dissolved: bool = False
+class ScheduleChanges:
+    """What this region's schedules need: rows to add (with their first due time) and to remove."""
+
+    added: dict[uuid.UUID, datetime] = field(default_factory=dict)
+    removed: frozenset[uuid.UUID] = frozenset()
+    dropped: int = 0  # rows of silent regions, already deleted
+    dissolved: bool = False  # one region left: every row already deleted
 
 
-async def sync_schedules(db: AsyncSession, view: RegionView, now: datetime) -> SyncFigures:
-    """Keep this worker's region's schedules in step with the monitors and the live regions."""
+async def schedule_changes(db: AsyncSession, view: RegionView, now: datetime) -> ScheduleChanges:
+    """Compare this worker's region's schedules with the monitors and the live regions.
+
+    With one live region the rows are dissolved here; otherwise the silent regions' rows are dropped
+    and the rest is returned for ``remove_schedules`` and ``add_schedules``, each in a transaction of
+    its own: an insert waits on the monitor row a recorder may hold while that recorder waits on a
+    row the delete holds, so in one transaction they could deadlock on PostgreSQL.
+    """
     repo = RegionRepository(db)
     if not view.multi:
-        return SyncFigures(dissolved=await repo.dissolve(now))
+        return ScheduleChanges(dissolved=await repo.dissolve(now))
     dropped = await repo.drop_regions([r.name for r in view.silent]) if view.silent else 0
     want = {
         m.id: next_slot(str(m.id), m.interval_seconds, now)
@@ -85,11 +93,27 @@ async def sync_schedules(db: AsyncSession, view: RegionView, now: datetime) -> S
         if view.region in checking_regions(m.regions, view.live)
     }
     have = await repo.scheduled(view.region)
-    added = {key: at for key, at in want.items() if key not in have}
-    removed = have - want.keys()
-    await repo.add(view.region, added)
-    await repo.remove(view.region, removed)
-    return SyncFigures(added=len(added), removed=len(removed), dropped=dropped)
+    return ScheduleChanges(
+        added={key: at for key, at in want.items() if key not in have},
+        removed=frozenset(have - want.keys()),
+        dropped=dropped,
+    )
+
+
+async def remove_schedules(db: AsyncSession, region: str, monitor_ids: frozenset[uuid.UUID]) -> None:
+    await RegionRepository(db).remove(region, monitor_ids)
+
+
+async def add_schedules(db: AsyncSession, region: str, due: dict[uuid.UUID, datetime]) -> None:
+    await RegionRepository(db).add(region, due)
+
+
+async def sync_schedules(db: AsyncSession, view: RegionView, now: datetime) -> ScheduleChanges:
+    """All of the above in the caller's one transaction (tests and tools; the engine splits it)."""
+    changes = await schedule_changes(db, view, now)
+    await remove_schedules(db, view.region, changes.removed)
+    await add_schedules(db, view.region, changes.added)
+    return changes
 
 
 async def detach_monitor_schedules(db: AsyncSession) -> None:
