@@ -311,6 +311,22 @@ async def test_a_signed_body_that_is_not_a_json_object_is_a_400_not_a_500(
     assert await events_recorded(app) == 0
 
 
+@pytest.mark.parametrize(
+    "fields", [{"created": 10**20}, {"id": "evt_" + "x" * 300}, {"type": "customer." + "y" * 200}]
+)
+async def test_a_signed_event_with_an_impossible_time_id_or_type_is_a_400_not_a_500(
+    app: FastAPI, client: httpx.AsyncClient, stripe: httpx.AsyncClient, fields: dict[str, Any]
+) -> None:
+    await signup(client)
+    body = {**event("ping", {}, created=int(time.time())), **fields}
+
+    response = await deliver(stripe, body)
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("not a Stripe event this endpoint understands")
+    assert await events_recorded(app) == 0
+
+
 async def test_a_failed_payment_keeps_the_plan_for_a_grace_period_then_moves_to_free(
     app: FastAPI, client: httpx.AsyncClient, stripe: httpx.AsyncClient
 ) -> None:

@@ -16,6 +16,8 @@ from statusping.web.billing import BILLING_OFF, billing_of
 from statusping.web.deps import Db, now
 
 router = APIRouter()
+MAX_EVENT_ID = 255  # Stripe's ids are ~30 characters; billing_events.id holds 255
+MAX_EVENT_TYPE = 100
 
 
 @router.post("/billing/stripe-webhook")
@@ -30,5 +32,13 @@ async def stripe_webhook(request: Request, db: Db) -> JSONResponse:
         event = gateway.verify(payload, request.headers.get("stripe-signature"))
     except StatusPingError as exc:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+    except OverflowError:  # a "created" no date can hold
+        return JSONResponse(
+            {"detail": "not a Stripe event this endpoint understands: created"}, status_code=400
+        )
+    if len(event.id) > MAX_EVENT_ID or len(event.type) > MAX_EVENT_TYPE:  # the columns' sizes
+        return JSONResponse(
+            {"detail": "not a Stripe event this endpoint understands: id or type"}, status_code=400
+        )
     outcome = await service.handle_event(db, event, now=now())
     return JSONResponse({"received": True, "id": event.id, "outcome": outcome})
