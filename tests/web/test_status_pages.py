@@ -277,6 +277,11 @@ class TestStatuspageCompatibleJson:
         assert [u["status"] for u in incidents[0]["incident_updates"]] == ["resolved", "investigating"]
         assert (await client.get(f"/s/{slug}/api/v2/incidents/unresolved.json")).json()["incidents"] == []
         assert (await client.get(f"/s/{slug}/api/v2/summary.json")).json()["status"]["indicator"] == "none"
+        # The page's recent incidents link to it in the history, where it has an anchor, as the feed does.
+        link = f"/s/{slug}/history?month={incidents[0]['started_at'][:7]}#incident-{incident['id']}"
+        assert f'href="{link}"' in (await client.get(f"/s/{slug}")).text
+        history = (await client.get(link.split("#")[0])).text
+        assert f'id="incident-{incident["id"]}"' in history
 
     async def test_every_endpoint_answers_with_the_page_and_its_list(
         self, client: httpx.AsyncClient, target: SwitchableTarget
