@@ -13,6 +13,8 @@ import signal
 import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -96,17 +98,19 @@ def worker_env(database_url: str, smtp: SmtpSink) -> dict[str, str]:
 
 
 class Workers:
-    """One `statusping worker --region R --source-address IP` process per region."""
+    """`statusping worker --region R --source-address IP` processes, named by region (or ``name``)."""
 
     def __init__(self, database_url: str, smtp: SmtpSink, logs: Path) -> None:
         self.env = worker_env(database_url, smtp)
         self.logs = logs
         self.processes: dict[str, asyncio.subprocess.Process] = {}
 
-    async def start(self, region: str) -> None:
-        with (self.logs / f"{region}.log").open("wb") as handle:
-            self.processes[region] = await asyncio.create_subprocess_exec(
-                statusping_executable(), "worker", "--region", region, "--source-address", SOURCES[region],
+    async def start(self, region: str, *, name: str | None = None, source: str | None = None) -> None:
+        name = name or region
+        with (self.logs / f"{name}.log").open("wb") as handle:
+            self.processes[name] = await asyncio.create_subprocess_exec(
+                statusping_executable(), "worker", "--region", region,
+                "--source-address", source or SOURCES[region],
                 env=self.env, stdout=handle, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
 
@@ -307,3 +311,48 @@ async def one_engine_on_sqlite(
     assert listing.returncode == 0, listing.stdout + listing.stderr
     assert listing.stdout.split()[0] == "eu"
     assert "us" not in listing.stdout
+
+
+async def test_several_workers_in_one_region_share_its_checks_without_running_one_twice(
+    client: httpx.AsyncClient,
+    region_target: RegionTarget,
+    receiver: Receiver,  # noqa: F811
+    workers: Workers,
+    database_url: str,
+) -> None:
+    monitor_id, _ = await create_monitor(client, region_target.url, receiver)
+    if not TEST_PG_URL:  # one engine at a time: the second eu worker waits for the first's lease
+        await workers.start("eu", name="eu-1", source="127.0.0.2")
+        await workers.start("eu", name="eu-2", source="127.0.0.5")
+        await eventually(lambda: _more_results(client, monitor_id, "eu", 4), within=30)
+        assert set(region_target.peers) == {"127.0.0.2"} or set(region_target.peers) == {"127.0.0.5"}
+        return
+    others = []
+    for n in range(5):  # a few more monitors, so both eu workers have some to claim
+        response = await client.post(
+            "/api/v1/monitors",
+            json={"name": f"m{n}", "type": "http", "url": f"{region_target.url}?m={n}",
+                  "interval_seconds": INTERVAL, "timeout_seconds": 0.5},
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        others.append(response.json()["id"])
+    await workers.start("eu", name="eu-1", source="127.0.0.2")
+    await workers.start("eu", name="eu-2", source="127.0.0.5")
+    await workers.start("us")
+    ids = [monitor_id, *others]
+
+    async def each_checked_by_both_regions() -> bool:
+        for key in ids:
+            rows = await results(client, key)
+            if min(sum(r["region"] == region for r in rows) for region in ("eu", "us")) < 6:
+                return False
+        return region_target.peers["127.0.0.2"] > 0 and region_target.peers["127.0.0.5"] > 0
+
+    await eventually(each_checked_by_both_regions, within=40)
+    for key in ids:
+        rows = await results(client, key)
+        for region in ("eu", "us"):
+            times = sorted(datetime.fromisoformat(r["checked_at"]) for r in rows if r["region"] == region)
+            gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
+            # One check per slot and region, whichever of eu's workers ran it.
+            assert all(gap > INTERVAL / 2 for gap in gaps), (key, region, gaps)
