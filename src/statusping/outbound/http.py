@@ -22,12 +22,13 @@ import socket
 import ssl
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from time import perf_counter
+from types import TracebackType
+from typing import Any
 
 import aiohappyeyeballs
 import httptools
@@ -339,6 +340,51 @@ class Fetched:
     redirects: int
 
 
+class Fetching:
+    """``HttpClient.fetch``'s ``async with``: the deadline over every hop and the caller's block, the
+    connection closed at the end, and every failure told as a ``FetchError``. A plain class rather than
+    ``@asynccontextmanager``: it runs for every check, and a generator-based one costs more."""
+
+    __slots__ = ("_deadline", "_fetched", "_follow", "_seconds")
+
+    def __init__(self, follow: Coroutine[Any, Any, Fetched], seconds: float) -> None:
+        self._follow = follow
+        self._seconds = seconds
+        self._deadline = asyncio.timeout(seconds)
+        self._fetched: Fetched | None = None
+
+    async def __aenter__(self) -> Fetched:
+        await self._deadline.__aenter__()
+        try:
+            self._fetched = await self._follow
+        except BaseException as exc:
+            await self._end(exc)
+            raise
+        return self._fetched
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fetched is not None:
+            self._fetched.response.close()
+        await self._end(exc)
+
+    async def _end(self, exc: BaseException | None) -> None:
+        """Leave the deadline; raise the failure in our vocabulary, or return to let ``exc`` go on
+        as it is (none, a ``FetchError`` already, or a cancellation that is not our deadline's)."""
+        try:
+            await self._deadline.__aexit__(
+                type(exc) if exc else None, exc, exc.__traceback__ if exc else None
+            )
+        except TimeoutError as timed_out:
+            raise FetchError(ErrorKind.TIMEOUT, timeout_message(self._seconds)) from timed_out
+        if exc is None or isinstance(exc, FetchError) or not isinstance(exc, Exception):
+            return
+        if isinstance(exc, TimeoutError):
+            raise FetchError(ErrorKind.TIMEOUT, timeout_message(self._seconds)) from exc
+        raise FetchError(*describe_failure(exc)) from exc
+
+
 # One hop --------------------------------------------------------------------------------------
 
 
@@ -420,27 +466,14 @@ class HttpClient:
             sock.close()
             raise
 
-    @asynccontextmanager
-    async def fetch(self, request: HttpRequest, *, timeout_seconds: float) -> AsyncIterator[Fetched]:
+    def fetch(self, request: HttpRequest, *, timeout_seconds: float) -> Fetching:
         """Send ``request``, following redirects if asked; any failure comes out as ``FetchError``.
 
         The deadline covers every hop and whatever the caller does with the body inside the block.
         """
         if not self._started:
             raise RuntimeError("HttpClient.start() was not called")
-        try:
-            async with asyncio.timeout(timeout_seconds):
-                fetched = await self._follow(request)
-                try:
-                    yield fetched
-                finally:
-                    fetched.response.close()
-        except FetchError:
-            raise
-        except TimeoutError as exc:
-            raise FetchError(ErrorKind.TIMEOUT, timeout_message(timeout_seconds)) from exc
-        except Exception as exc:
-            raise FetchError(*describe_failure(exc)) from exc
+        return Fetching(self._follow(request), timeout_seconds)
 
     async def _follow(self, request: HttpRequest) -> Fetched:
         url = _target_url(request.url)
