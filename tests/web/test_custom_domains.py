@@ -245,6 +245,8 @@ class TestCustomDomain:
             '<h1 class="break-words text-2xl font-bold tracking-tight sm:text-3xl">Domainer</h1>'
             in served.text
         )
+        # "Powered by" leads to StatusPing itself: on the custom domain "/" is this very page.
+        assert 'Powered by <a href="http://testserver/"' in served.text
 
         async with make_client(app) as other:
             await signup(other, organization="Squatter")
