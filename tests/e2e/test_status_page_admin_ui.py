@@ -126,9 +126,12 @@ def test_custom_css_and_a_password_through_the_editor_then_the_door_of_the_priva
         page.get_by_label("Stylesheet").fill("h1 { text-decoration: underline }")
         page.get_by_role("button", name="Save CSS").click()
         expect(page.get_by_role("status")).to_have_text("Custom CSS saved.")
+        # Shown inside the section saved, where the redirect scrolls, not at the top out of sight.
+        expect(page.locator("#css").get_by_role("status")).to_be_in_viewport()
         page.locator("#mf-password").fill("open sesame 42")
         page.get_by_role("button", name="Make private").click()
         expect(page.get_by_role("status")).to_have_text("Privacy saved.")
+        expect(page.locator("#privacy").get_by_role("status")).to_be_in_viewport()
         expect(page.locator("#privacy-state")).to_contain_text("Private.")
         slug = page.locator("#preview-link").get_attribute("href")
         assert slug is not None

@@ -40,6 +40,7 @@ SAVED = {
     "css": "Custom CSS saved.",
     "privacy": "Privacy saved.",
 }
+SAVED_IN = {name: "domain" if name == "verified" else name for name in SAVED}
 FORMS = {
     "details": ("title", "description", "slug"),
     "branding": ("logo_url", "brand_color", "show_powered_by"),
@@ -97,6 +98,9 @@ async def _show(
         "txt_name": verification_name(page.custom_domain) if page.custom_domain else None,
         "public_url": f"/s/{page.slug}",
         "saved": SAVED.get(request.query_params.get("saved", "")),
+        # The notice shows inside the section just saved: the redirect scrolls there (#form), and a
+        # notice at the top of this long page would be out of sight.
+        "saved_form": SAVED_IN.get(request.query_params.get("saved", ""), ""),
     }
     return render(
         request, "status_page_admin.html", context, account=account, status_code=422 if errors else 200
