@@ -177,6 +177,12 @@ async def test_the_answer_is_the_same_for_everybody_and_subscribing_is_rate_limi
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     assert "Too many" in limited.json()["detail"]
+    # The page's form (no JavaScript) gets the same answer on the page's own page, with its way back.
+    by_form = await client.post(f"/s/{slug}/subscribe", data={"email": email})
+    assert by_form.status_code == 429
+    assert int(by_form.headers["Retry-After"]) > 0
+    assert "Too many subscriptions" in by_form.text
+    assert f'href="/s/{slug}#subscribe"' in by_form.text
 
 
 @pytest.mark.parametrize(
@@ -195,6 +201,14 @@ async def test_bad_input_is_a_422_and_nothing_else_happens(
         f"/s/{slug}/subscribe", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert garbled.status_code == 422
+    # Through the page's form: the reason on the page's own page, the form one click away.
+    form = {"email": body.get("email", ""), "component_ids": body.get("component_ids", [])}
+    by_form = await client.post(f"/s/{slug}/subscribe", data=form)
+    assert by_form.status_code == 422, by_form.text
+    assert "Please check the form" in by_form.text
+    assert "Sign up" not in by_form.text
+    assert f'href="/s/{slug}#subscribe"' in by_form.text
+    assert not smtp_sink.messages
 
 
 async def test_unknown_pages_and_forged_links_are_404(client: httpx.AsyncClient) -> None:

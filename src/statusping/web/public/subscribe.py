@@ -64,6 +64,7 @@ def _page(
 @router.post("/s/{slug}/subscribe")
 async def subscribe(slug: str, request: Request, db: Db) -> Response:
     wants_json = request.headers.get("content-type", "").startswith("application/json")
+    page = None
     try:
         page = await service.page_by_slug(db, slug)
         refused = check_page(request, page, html=not wants_json)
@@ -86,7 +87,21 @@ async def subscribe(slug: str, request: Request, db: Db) -> Response:
             )
     except StatusPingError as exc:
         if not wants_json:
-            raise  # the friendly error page
+            if page is None or not isinstance(exc, InvalidInput | RateLimited):
+                raise  # the friendly error page
+            # A visitor's typo or a repeat: answered on the page's own page with the way back to its
+            # form, not on the app's error page (with its Log in and Sign up).
+            headers = {"Cache-Control": "no-store"}
+            if isinstance(exc, RateLimited):
+                headers["Retry-After"] = str(exc.retry_after_seconds)
+            answer_page = _page(
+                request, page.slug, page.title,
+                "Too many subscriptions" if isinstance(exc, RateLimited) else "Please check the form",
+                status_code=exc.status_code, message=exc.detail[:1].upper() + exc.detail[1:],
+                resubscribe="Try again",
+            )  # fmt: skip
+            answer_page.headers.update(headers)
+            return answer_page
         # Nothing was written before any of these errors, so answering (and committing) is safe.
         headers = {"Cache-Control": "no-store"}
         if isinstance(exc, RateLimited):
@@ -110,7 +125,7 @@ async def confirm(slug: str, request: Request, db: Db, settings: SettingsDep, to
             request, page.slug, page.title, "This link has expired", status_code=404,
             message="This confirmation link is unknown or more than 48 hours old. "
             "Subscribe again on the status page to get a new one.",
-            resubscribe=True,
+            resubscribe="Subscribe again",
         )  # fmt: skip
     if found.webhook_url:
         message = f"{found.webhook_url} will receive a POST when {page.title} has an incident or maintenance."
