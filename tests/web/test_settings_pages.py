@@ -124,6 +124,7 @@ async def test_a_viewer_sees_settings_but_cannot_change_the_organization(
 
     page = await client.get("/settings")
     assert "Viewers cannot change the organization." in page.text
+    assert '<fieldset class="grid gap-4 sm:grid-cols-2" disabled>' in page.text  # no field looks editable
     refused = await client.post("/settings/organization", data={"name": "Mine now", "timezone": "UTC"})
     assert refused.status_code == 403
     for path in ("/alerting", "/maintenance"):
