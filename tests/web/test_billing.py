@@ -98,6 +98,7 @@ async def test_checkout_starts_a_subscription_for_the_organization_and_reuses_it
     again = await client.post("/api/v1/billing/checkout", json={"plan": "business"})
     assert again.status_code == 409
     assert "billing portal" in again.json()["detail"]
+    assert again.json()["detail"].startswith("this organization already has a Pro subscription;")
 
     # Cancelled later: a new checkout reuses the organization's Stripe customer.
     t = int(time.time())

@@ -117,7 +117,7 @@ async def start_checkout(
     billing = await BillingRepository(db).account(org.id)
     state = _state(billing)
     if state.status is not None and state.status not in TERMINAL | {SubscriptionStatus.INCOMPLETE}:
-        current = PLANS[state.plan].title if state.plan else "a"
+        current = f"a {PLANS[state.plan].title}" if state.plan else "a"
         raise Conflict(
             f"this organization already has {current} subscription; change or cancel it in the "
             "billing portal (POST /api/v1/billing/portal)"
