@@ -189,10 +189,16 @@ async def test_without_a_limit_there_is_nothing_to_choose(app: FastAPI, client: 
 
 
 async def test_settings_counts_the_monitors_the_plan_paused(app: FastAPI, client: httpx.AsyncClient) -> None:
+    async with make_client(app) as fresh:  # nothing paused: nothing to choose, no link to a choice
+        await signup(fresh, organization=f"Fresh {uuid.uuid4().hex[:6]}")
+        page = await fresh.get("/settings")
+        assert "0 of 5 monitors" in page.text
+        assert 'href="/settings/plan/keep"' not in page.text
     org = await downgraded_org(app, client)
     page = await client.get("/settings")
     assert "7 of 5 monitors" in page.text
     assert "2 paused by the plan" in page.text
+    assert 'href="/settings/plan/keep"' in page.text
     await set_plan(app, org["slug"], "business")
     page = await client.get("/settings")
     assert "7 monitors (no limit)" in page.text  # not "7 of Unlimited"
