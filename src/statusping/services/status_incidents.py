@@ -8,7 +8,7 @@ for its render is ``StatusIncidentRepository.recent`` (see ``services.status_pag
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,14 +19,20 @@ from statusping.domain.status_incidents import (
     Impact,
     IncidentStatus,
     PostedIncident,
+    PostedUpdate,
     clean_message,
     clean_title,
 )
 from statusping.services import status_pages, subscribers
 from statusping.services.status_pages import IncidentView
-from statusping.storage.models import Organization, StatusIncident, StatusIncidentUpdate, StatusPage
+from statusping.storage.models import (
+    AutomaticIncidentUpdate,
+    Organization,
+    StatusIncident,
+    StatusIncidentUpdate,
+    StatusPage,
+)
 from statusping.storage.repositories.status_incidents import StatusIncidentRepository, posted
-from statusping.storage.repositories.status_pages import StatusPageRepository
 
 MAX_COMPONENTS = status_pages.MAX_COMPONENTS
 
@@ -104,6 +110,56 @@ async def add_update(
         )
         await subscribers.notify_subscribers(db, page, notice, now)
     return incident
+
+
+async def get_automatic(
+    db: AsyncSession, org: Organization, page: StatusPage, incident_id: str
+) -> IncidentView | None:
+    """An automatic incident as this page tells it, with its updates; None unless the page shows
+    automatic incidents and the outage is of one of its public components."""
+    try:
+        key = uuid.UUID(incident_id)
+    except ValueError:
+        return None
+    if not page.show_automatic_incidents:
+        return None
+    rows = {r.monitor_id: r for r in await status_pages.visible_components(db, page, org)}
+    repo = StatusIncidentRepository(db)
+    found = await repo.automatic(list(rows), key)
+    if found is None:
+        return None
+    notes = await repo.notes_of(page.id, [found.id])
+    return IncidentView(str(found.id), str(found.monitor_id), rows[found.monitor_id].name, found.started_at,
+                        found.confirmed_at, found.resolved_at, notes[found.id])  # fmt: skip
+
+
+async def annotate(
+    db: AsyncSession, page: StatusPage, incident: IncidentView, fields: dict[str, Any], now: datetime
+) -> IncidentView:
+    """Add an update to an automatic incident's timeline on this page. Its open/resolved state stays
+    the engine's: ``resolved`` is refused while the monitor is still down (it resolves itself when
+    the monitor answers); after recovery any status is accepted as a closing note. Subscribers hear
+    of it when the page notifies them of automatic incidents."""
+    state = _status(fields.get("status") or "")
+    message = clean_message(str(fields.get("message") or ""))
+    if state is IncidentStatus.RESOLVED and incident.resolved_at is None:
+        raise InvalidInput(
+            "an automatic incident is resolved when its monitor answers again; post investigating, "
+            "identified or monitoring until then",
+            field="status",
+        )
+    row = AutomaticIncidentUpdate(
+        id=uuid.uuid4(), status_page_id=page.id, incident_id=uuid.UUID(incident.id), status=state.value,
+        body=message, created_at=now,
+    )  # fmt: skip
+    StatusIncidentRepository(db).add(row)
+    await db.flush()
+    if page.notify_automatic_incidents:
+        notice = subscribers.incident_notice(
+            page, incident.name, state.value, message, [incident.component_id], now, new=False
+        )
+        await subscribers.notify_subscribers(db, page, notice, now)
+    return replace(incident, notes=[PostedUpdate(str(row.id), state, message, now), *incident.notes])
 
 
 async def edit(
@@ -236,14 +292,14 @@ async def history(
         p.showing(names) for p in await StatusIncidentRepository(db).created_between(page.id, start, end)
     ]
     automatic = (
-        await StatusPageRepository(db).incidents([r.monitor_id for r in rows], start, end)
+        await StatusIncidentRepository(db).automatic_told(page.id, [r.monitor_id for r in rows], start, end)
         if page.show_automatic_incidents
         else []
     )
     found += [
         IncidentView(str(i.id), str(i.monitor_id), names[str(i.monitor_id)], i.started_at, i.confirmed_at,
-                     i.resolved_at)
-        for i in automatic
+                     i.resolved_at, notes)
+        for i, notes in automatic
         if i.started_at >= start
     ]  # fmt: skip
     found.sort(key=lambda i: (i.started_at, i.id), reverse=True)

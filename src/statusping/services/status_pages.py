@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from statusping.domain.errors import InvalidInput
 from statusping.domain.intervals import Span
 from statusping.domain.maintenance import Window as MaintenanceWindow
-from statusping.domain.status_incidents import PostedIncident, banner
+from statusping.domain.status_incidents import (
+    STATUS_TITLES,
+    IncidentStatus,
+    PostedIncident,
+    PostedUpdate,
+    banner,
+)
 from statusping.domain.status_page import (
     DAY,
     INDICATORS,
@@ -87,10 +93,28 @@ class IncidentView:
     started_at: datetime
     confirmed_at: datetime
     resolved_at: datetime | None
+    # What the page's owner added to its timeline (services/status_incidents.py:annotate), newest first.
+    notes: list[PostedUpdate] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return f"{self.component_name} is unavailable"
+
+    @property
+    def status(self) -> str:
+        """Resolved once the monitor answers again (a fact, whatever was written); until then the
+        latest update's status, investigating before any."""
+        if self.resolved_at is not None:
+            return IncidentStatus.RESOLVED.value
+        return self.notes[0].status.value if self.notes else IncidentStatus.INVESTIGATING.value
+
+    @property
+    def status_title(self) -> str:
+        return STATUS_TITLES[IncidentStatus(self.status)]
+
+    @property
+    def updated_at(self) -> datetime:
+        return max([self.resolved_at or self.confirmed_at, *(n.created_at for n in self.notes)])
 
     @property
     def duration_minutes(self) -> int | None:
@@ -171,7 +195,8 @@ async def view(
     ids = [r.monitor_id for r in rows]
     start = (now - Window.QUARTER.duration).replace(hour=0, minute=0, second=0, microsecond=0)
     checked = await repo.checked_days(ids, start, now + DAY)
-    incidents = await repo.incidents(ids, start, now)
+    told = await StatusIncidentRepository(db).automatic_told(page.id, ids, start, now)
+    incidents = [incident for incident, _ in told]
     pauses = await repo.pauses(ids, start, now)
     # Only windows that can touch the bars or the coming month, each expanded once for every lookup.
     horizon = now + MAINTENANCE_AHEAD
@@ -225,8 +250,8 @@ async def view(
     posted = [p.showing(shown) for p in await StatusIncidentRepository(db).recent(page.id, start)]
     page_incidents = [
         IncidentView(str(i.id), str(i.monitor_id), shown[str(i.monitor_id)].name, i.started_at,
-                     i.confirmed_at, i.resolved_at)
-        for i in incidents
+                     i.confirmed_at, i.resolved_at, notes)
+        for i, notes in told
         if str(i.monitor_id) in shown and page.show_automatic_incidents
     ]  # fmt: skip
     edited = page.updated_at or page.created_at
@@ -243,7 +268,10 @@ async def view(
         windows=[w.value for w in PAGE_WINDOWS if window_allowed(w, history_days)],
         show_powered_by=powered_by,
         created_at=page.created_at,
-        updated_at=max([edited, *(c.updated_at for c in components), *(p.updated_at for p in posted)]),
+        updated_at=max(
+            [edited, *(c.updated_at for c in components), *(p.updated_at for p in posted)]
+            + [i.updated_at for i in page_incidents]
+        ),
         generated_at=asof,
         group_ids={g.name: g.id for g in groups if g.name is not None and g.id is not None},
         posted=posted,

@@ -8,8 +8,9 @@ Two ways a change moves it:
   (services/recording.py), which no ORM event sees;
 - an ``after_flush`` listener on every session, for edits made through the ORM: monitors (name,
   public, paused, status), incidents, pauses, maintenance windows, status pages, their components,
-  communication incidents and their updates, and an organization's plan (it decides what a page
-  shows: "Powered by", branding, custom CSS, history). No service has to remember to call anything.
+  communication incidents and their updates, updates on automatic incidents, and an organization's
+  plan (it decides what a page shows: "Powered by", branding, custom CSS, history).
+  No service has to remember to call anything.
 
 A committed bump also moves a per-engine counter in this process (``local_generation``), so the
 node that made a change re-checks at once instead of after its polling interval.
@@ -39,6 +40,7 @@ _WATCHED = frozenset(
         "status_page_components",
         "status_incidents",
         "status_incident_updates",
+        "automatic_incident_updates",
     }
 )
 _MONITOR_SHOWN = ("name", "public", "paused", "status", "organization_id")

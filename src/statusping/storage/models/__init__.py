@@ -3,6 +3,7 @@
 from statusping.storage.models.alert_event import AlertEvent
 from statusping.storage.models.api_key import ApiKey
 from statusping.storage.models.auth_failure import AuthFailure
+from statusping.storage.models.automatic_incident_update import AutomaticIncidentUpdate
 from statusping.storage.models.base import Base
 from statusping.storage.models.billing_account import BillingAccount
 from statusping.storage.models.billing_event import BillingEvent
@@ -41,6 +42,7 @@ __all__ = [
     "AlertEvent",
     "ApiKey",
     "AuthFailure",
+    "AutomaticIncidentUpdate",
     "Base",
     "BillingAccount",
     "BillingEvent",

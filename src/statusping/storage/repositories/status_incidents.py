@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.domain.status_incidents import Impact, IncidentStatus, PostedIncident, PostedUpdate
-from statusping.storage.models import StatusIncident, StatusIncidentUpdate
+from statusping.storage.models import AutomaticIncidentUpdate, Incident, StatusIncident, StatusIncidentUpdate
 
 
 def posted(incident: StatusIncident, updates: Sequence[StatusIncidentUpdate]) -> PostedIncident:
@@ -80,7 +80,7 @@ class StatusIncidentRepository:
             found[update.incident_id].append(update)
         return found
 
-    def add(self, row: StatusIncident | StatusIncidentUpdate) -> None:
+    def add(self, row: StatusIncident | StatusIncidentUpdate | AutomaticIncidentUpdate) -> None:
         self.db.add(row)
 
     async def delete(self, incident: StatusIncident) -> None:
@@ -115,6 +115,68 @@ class StatusIncidentRepository:
             .order_by(StatusIncident.created_at.desc(), StatusIncident.id)
         )
         return await self._with_updates(query)
+
+    async def automatic(self, monitor_ids: Sequence[uuid.UUID], incident_id: uuid.UUID) -> Incident | None:
+        """An automatic incident, if it is one of these monitors' (the page's public components)."""
+        if not monitor_ids:
+            return None
+        return await self.db.scalar(
+            select(Incident).where(Incident.id == incident_id, Incident.monitor_id.in_(monitor_ids))
+        )
+
+    async def automatic_told(
+        self, page_id: uuid.UUID, monitor_ids: Sequence[uuid.UUID], start: datetime, end: datetime
+    ) -> list[tuple[Incident, list[PostedUpdate]]]:
+        """Automatic incidents of these monitors overlapping [start, end), newest first, each with
+        the updates this page's owner posted on it (newest first): one round trip, so a page's
+        render costs the same queries whatever is down or annotated."""
+        if not monitor_ids:
+            return []
+        rows = await self.db.execute(
+            select(Incident, AutomaticIncidentUpdate)
+            .outerjoin(
+                AutomaticIncidentUpdate,
+                (AutomaticIncidentUpdate.incident_id == Incident.id)
+                & (AutomaticIncidentUpdate.status_page_id == page_id),
+            )
+            .where(
+                Incident.monitor_id.in_(monitor_ids),
+                Incident.started_at < end,
+                Incident.resolved_at.is_(None) | (Incident.resolved_at > start),
+            )
+            .order_by(
+                Incident.started_at.desc(),
+                Incident.id,
+                AutomaticIncidentUpdate.created_at.desc(),
+                AutomaticIncidentUpdate.id.desc(),
+            )
+        )
+        found: dict[uuid.UUID, tuple[Incident, list[PostedUpdate]]] = {}
+        for incident, u in rows:
+            _, notes = found.setdefault(incident.id, (incident, []))
+            if u is not None:
+                notes.append(PostedUpdate(str(u.id), IncidentStatus(u.status), u.body, u.created_at))
+        return list(found.values())
+
+    async def notes_of(
+        self, page_id: uuid.UUID, incident_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[PostedUpdate]]:
+        """The updates this page's owner posted on these automatic incidents, newest first."""
+        found: dict[uuid.UUID, list[PostedUpdate]] = {i: [] for i in incident_ids}
+        if not incident_ids:
+            return found
+        rows = await self.db.scalars(
+            select(AutomaticIncidentUpdate)
+            .where(
+                AutomaticIncidentUpdate.status_page_id == page_id,
+                AutomaticIncidentUpdate.incident_id.in_(incident_ids),
+            )
+            .order_by(AutomaticIncidentUpdate.created_at.desc(), AutomaticIncidentUpdate.id.desc())
+        )
+        for u in rows:
+            update = PostedUpdate(str(u.id), IncidentStatus(u.status), u.body, u.created_at)
+            found[u.incident_id].append(update)
+        return found
 
     async def first_created(self, page_id: uuid.UUID) -> datetime | None:
         found: datetime | None = await self.db.scalar(

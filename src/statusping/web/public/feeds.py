@@ -109,13 +109,19 @@ def _automatic_entry(i: IncidentView, url: str) -> Entry:
             f"{i.component_name} was unavailable from {_time(i.started_at)} to {_time(i.resolved_at)} "
             f"({i.duration_minutes} min)."
         )
+    if i.resolved_at is None and i.notes:
+        state = i.status_title
+    told = "".join(
+        f"<h3>{escape(n.status_title)} · {escape(_time(n.created_at))}</h3>{render_markdown(n.body)}"
+        for n in i.notes
+    )
     return Entry(
         id=f"urn:uuid:{i.id}",
         title=f"{i.name} [{state}]",
         link=history_url(url, i.id, i.started_at),
         published=i.confirmed_at,
-        updated=i.resolved_at or i.confirmed_at,
-        html=f"<p>{escape(text)}</p>",
+        updated=i.updated_at,
+        html=f"<p>{escape(text)}</p>{told}",
     )
 
 

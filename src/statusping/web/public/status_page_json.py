@@ -207,27 +207,34 @@ def _sp_update(incident_id: str, kind: str, body: str, at: datetime, affected: A
 def sp_incident(view: PageView, i: IncidentView, url: str) -> dict[str, Any]:
     component = next((c for c in view.components if c.id == i.component_id), None)
     major, ok = ComponentStatus.MAJOR.value, ComponentStatus.OPERATIONAL.value
-    updates = [
-        _sp_update(
+    # (moment, rank, update): the measured facts and what the owner added, newest first.
+    timeline = [
+        (i.confirmed_at, 0, _sp_update(
             i.id, "investigating",
             f"{i.component_name} is not responding. We are looking into it.",
             i.confirmed_at, _affected(component, ok, major),
-        )
+        ))
     ]  # fmt: skip
     if i.resolved_at is not None:
-        updates.insert(
-            0,
-            _sp_update(
+        timeline.append(
+            (i.resolved_at, 2, _sp_update(
                 i.id, "resolved", f"{i.component_name} is responding again.",
                 i.resolved_at, _affected(component, major, ok),
-            ),
+            ))
         )  # fmt: skip
+    for note in i.notes:
+        affected = _affected(component, major, major)
+        told = _sp_update(i.id, note.status.value, note.body, note.created_at, affected)
+        told["id"] = note.id
+        timeline.append((note.created_at, 1, told))
+    timeline.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    updates = [update for _, _, update in timeline]
     return {
         "id": i.id,
         "name": i.name,
-        "status": "resolved" if i.resolved_at else "investigating",
+        "status": i.status,
         "created_at": iso(i.confirmed_at),
-        "updated_at": iso(i.resolved_at or i.confirmed_at),
+        "updated_at": iso(i.updated_at),
         "monitoring_at": None,
         "resolved_at": iso(i.resolved_at),
         "impact": "major",

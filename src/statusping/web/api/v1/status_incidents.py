@@ -2,8 +2,10 @@
 
 ``POST /api/v1/status-pages/{id}/incidents`` opens one with its first update;
 ``POST …/incidents/{iid}/updates`` adds to its timeline (the update's status becomes the
-incident's). ``PATCH`` corrects title, impact and affected components; the status moves only
-through updates, so the timeline always explains it.
+incident's). ``iid`` may also be an automatic incident shown on the page (an outage of one of its
+public components): the update annotates it (``automatic: true`` in the answer); it stays open or
+resolved as the engine measures. ``PATCH`` corrects title, impact and affected components; the
+status moves only through updates, so the timeline always explains it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from statusping.domain.errors import NotFound
-from statusping.domain.status_incidents import MAX_MESSAGE, MAX_TITLE, PostedIncident
+from statusping.domain.status_incidents import MAX_MESSAGE, MAX_TITLE, IncidentStatus, PostedIncident
 from statusping.services import status_incidents as service
+from statusping.services.status_pages import IncidentView
 from statusping.storage.models import StatusIncident
 from statusping.web.api.types import Input, PageOffset
 from statusping.web.api.v1.status_pages import CurrentPage
@@ -77,6 +80,7 @@ class IncidentOut(BaseModel):
     resolved_at: datetime | None
     url: str = Field(description="where the public page tells it")
     updates: list[UpdateOut] = Field(description="newest first")
+    automatic: bool = Field(default=False, description="an outage measured by the engine, annotated")
 
 
 def _out(found: PostedIncident, page_url: str) -> IncidentOut:
@@ -94,6 +98,25 @@ def _out(found: PostedIncident, page_url: str) -> IncidentOut:
             UpdateOut(id=u.id, status=u.status.value, message=u.body, created_at=u.created_at)
             for u in found.updates
         ],
+    )
+
+
+def _automatic_out(found: IncidentView, page_url: str) -> IncidentOut:
+    return IncidentOut(
+        id=found.id,
+        title=found.name,
+        status=IncidentStatus(found.status).value,
+        impact="major",
+        monitor_ids=[found.component_id],
+        created_at=found.confirmed_at,
+        updated_at=found.updated_at,
+        resolved_at=found.resolved_at,
+        url=history_url(page_url, found.id, found.started_at),
+        updates=[
+            UpdateOut(id=u.id, status=u.status.value, message=u.body, created_at=u.created_at)
+            for u in found.notes
+        ],
+        automatic=True,
     )
 
 
@@ -138,9 +161,17 @@ async def create_incident(
 
 @router.get("/{incident_id}")
 async def get_incident(
-    incident: CurrentIncident, page: CurrentPage, db: Db, settings: SettingsDep
+    incident_id: str, page: CurrentPage, account: CurrentAccount, db: Db, settings: SettingsDep
 ) -> IncidentOut:
-    return _out(await service.as_posted(db, incident), _page_url(settings, page.slug))
+    """A communication incident, or an automatic one shown on the page (``automatic: true``)."""
+    url = _page_url(settings, page.slug)
+    found = await service.get(db, page, incident_id)
+    if found is not None:
+        return _out(await service.as_posted(db, found), url)
+    automatic = await service.get_automatic(db, account.organization, page, incident_id)
+    if automatic is None:
+        raise NotFound("incident not found")
+    return _automatic_out(automatic, url)
 
 
 @router.patch("/{incident_id}")
@@ -166,11 +197,18 @@ async def delete_incident(incident: CurrentIncident, account: Writer, db: Db) ->
 @router.post("/{incident_id}/updates", status_code=status.HTTP_201_CREATED)
 async def post_update(
     body: UpdateIn,
-    incident: CurrentIncident,
+    incident_id: str,
     page: CurrentPage,
     account: Writer,
     db: Db,
     settings: SettingsDep,
 ) -> IncidentOut:
-    await service.add_update(db, incident, body.model_dump(), now())
-    return _out(await service.as_posted(db, incident), _page_url(settings, page.slug))
+    url = _page_url(settings, page.slug)
+    incident = await service.get(db, page, incident_id)
+    if incident is not None:
+        await service.add_update(db, incident, body.model_dump(), now())
+        return _out(await service.as_posted(db, incident), url)
+    automatic = await service.get_automatic(db, account.organization, page, incident_id)
+    if automatic is None:
+        raise NotFound("incident not found")
+    return _automatic_out(await service.annotate(db, page, automatic, body.model_dump(), now()), url)
