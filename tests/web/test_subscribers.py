@@ -405,7 +405,7 @@ async def test_maintenance_is_announced_when_scheduled_when_it_starts_and_when_c
                     or 0
                 )
 
-        assert await waiting() == 2  # one start notice per subscriber, due in two days
+        assert await waiting() == 4  # a start and an end notice per subscriber, due in two days
         assert (await client.delete(f"/api/v1/maintenances/{doomed.json()['id']}")).status_code == 204
         assert await waiting() == 0
         (*_, cancelled) = await _mails_to(smtp_sink, website_only, 3)

@@ -52,6 +52,8 @@ from statusping.storage.repositories.status_pages import ComponentRow, StatusPag
 
 PAGE_WINDOWS = (Window.DAY, Window.WEEK, Window.MONTH, Window.QUARTER)
 MAINTENANCE_AHEAD = timedelta(days=30)  # upcoming windows further out are not announced yet
+COMPLETED_KEPT = timedelta(days=14)  # ended windows stay listed (as "completed") this long
+MAX_MAINTENANCES = 50  # scheduled-maintenances.json lists the 50 most recent, as Statuspage's does
 MAX_COMPONENTS = 200
 _GROUP_NAMESPACE = uuid.UUID("0f5e3c1a-7d2b-4c8e-9a61-3b7f2d9e4c10")
 
@@ -132,6 +134,7 @@ class MaintenanceView:
     active: bool
     component_ids: list[str]
     created_at: datetime
+    completed: bool = False  # ended (kept a while, as Statuspage's scheduled-maintenances.json does)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,8 @@ class PageView:
     custom_css: bool = False  # the page links its own stylesheet, /s/{slug}/custom.css (business)
     # A private page's password fingerprint (services/page_access.py:gate_of); None: public.
     gate: str | None = None
+    # Windows that ended within COMPLETED_KEPT, latest end first (each window once: its last one).
+    completed_maintenances: list[MaintenanceView] = field(default_factory=list)
 
     @property
     def indicator(self) -> str:
@@ -265,6 +270,7 @@ async def view(
         components=components,
         incidents=page_incidents,
         maintenances=_maintenances(maintenance_rows, shown, now),
+        completed_maintenances=_completed(maintenance_rows, shown, now),
         windows=[w.value for w in PAGE_WINDOWS if window_allowed(w, history_days)],
         show_powered_by=powered_by,
         created_at=page.created_at,
@@ -373,6 +379,29 @@ def _maintenances(
             MaintenanceView(str(row.id), row.title, begins, ends, begins <= now, touched, row.created_at)
         )
     return sorted(found, key=lambda m: (m.starts_at, m.id))
+
+
+def _completed(
+    rows: Sequence[Maintenance], shown: dict[str, ComponentView], now: datetime
+) -> list[MaintenanceView]:
+    """Each window's latest occurrence that ended within COMPLETED_KEPT, unless the window is still
+    running or coming (then it is listed as that: one entry per window, as its id is)."""
+    found = []
+    for row in rows:
+        window = as_window(row)
+        touched = [cid for cid in shown if window.applies_to(cid)]
+        if not touched or window.spans(now, now + MAINTENANCE_AHEAD):
+            continue
+        ended = [(b, e) for b, e in window.spans(now - COMPLETED_KEPT, now) if e <= now]
+        if not ended:
+            continue
+        begins, ends = ended[-1]
+        found.append(
+            MaintenanceView(
+                str(row.id), row.title, begins, ends, False, touched, row.created_at, completed=True
+            )
+        )
+    return sorted(found, key=lambda m: (m.ends_at, m.id), reverse=True)
 
 
 # Management ---------------------------------------------------------------------------------

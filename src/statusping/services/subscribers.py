@@ -73,7 +73,7 @@ class PageNotice:
     """What a page tells its subscribers: public words only (never a monitor's technical cause)."""
 
     # down | up | incident_created | incident_updated | incident_resolved | maintenance_scheduled |
-    # maintenance_started | maintenance_cancelled
+    # maintenance_started | maintenance_completed | maintenance_cancelled
     kind: str
     subject: str
     text: str
@@ -340,8 +340,8 @@ class MaintenanceChange:
 
 async def notify_maintenance(db: AsyncSession, change: MaintenanceChange, now: datetime) -> int:
     """Tell the subscribers of every page showing a component the window covers that it is
-    scheduled, and queue a second notice for the moment its next occurrence starts (sent then by
-    the dispatcher). A reschedule or a cancellation first drops the start notice still waiting from
+    scheduled, and queue notices for the moments its next occurrence starts and ends (sent then by
+    the dispatcher). A reschedule or a cancellation first drops the notices still waiting from
     before; a cancellation is told only while an occurrence is still to come or running. Call it in
     the transaction that saves (or deletes) the window; returns how many pages were told."""
     await cancel_maintenance_notices(db, change.maintenance_id)
@@ -382,12 +382,21 @@ async def notify_maintenance(db: AsyncSession, change: MaintenanceChange, now: d
                 components,
             )
             await notify_subscribers(db, page, started, now, extra=extra, deliver_at=starts_at)
+        if ends_at > now and change.event != "cancelled":
+            completed = PageNotice(
+                "maintenance_completed",
+                f"[{page.title}] Maintenance completed: {change.title}",
+                f"{change.title}\n\nThe maintenance window ended at {_utc(ends_at)}.\nAffected: {names}.",
+                ends_at,
+                components,
+            )
+            await notify_subscribers(db, page, completed, now, extra=extra, deliver_at=ends_at)
         told += 1
     return told
 
 
 async def cancel_maintenance_notices(db: AsyncSession, maintenance_id: uuid.UUID) -> None:
-    """Drop the start notices of this window not sent yet (it was rescheduled or deleted)."""
+    """Drop the start and end notices of this window not sent yet (it was rescheduled or deleted)."""
     await SubscriberRepository(db).drop_pending_notices(NOTICE_EVENT, "maintenance_id", str(maintenance_id))
 
 

@@ -4,7 +4,7 @@ The body is JSON::
 
     {"type": "subscription_confirmation" | "incident_created" | "incident_updated" |
              "incident_resolved" | "down" | "up" | "maintenance_scheduled" | "maintenance_started" |
-             "maintenance_cancelled",
+             "maintenance_completed" | "maintenance_cancelled",
      "page": {"id", "slug", "title", "url"},
      "notice": {"kind", "subject", "text", "occurred_at", "component_ids", …},   (not in a confirmation)
      "unsubscribe_url": "…",                              (POST it to stop)

@@ -298,25 +298,36 @@ def sp_incidents(
 
 def sp_maintenance(view: PageView, m: MaintenanceView, url: str) -> dict[str, Any]:
     shown = [c for c in view.components if c.id in m.component_ids]
-    status = "in_progress" if m.active else "scheduled"
-    update = _sp_update(
-        m.id, status, m.title, m.created_at,
-        [{"code": c.id, "name": c.name, "old_status": "operational", "new_status": "under_maintenance"}
-         for c in shown],
-    )  # fmt: skip
+    status = "completed" if m.completed else ("in_progress" if m.active else "scheduled")
+    updates = [
+        _sp_update(
+            m.id, "in_progress" if m.active else "scheduled", m.title, m.created_at,
+            [{"code": c.id, "name": c.name, "old_status": "operational", "new_status": "under_maintenance"}
+             for c in shown],
+        )
+    ]  # fmt: skip
+    if m.completed:
+        updates.insert(
+            0,
+            _sp_update(
+                m.id, "completed", f"{m.title}: the maintenance window has ended.", m.ends_at,
+                [{"code": c.id, "name": c.name, "old_status": "under_maintenance",
+                  "new_status": "operational"} for c in shown],
+            ),
+        )  # fmt: skip
     return {
         "id": m.id,
         "name": m.title,
         "status": status,
         "created_at": iso(m.created_at),
-        "updated_at": iso(m.created_at),
+        "updated_at": iso(m.ends_at if m.completed else m.created_at),
         "monitoring_at": None,
-        "resolved_at": None,
+        "resolved_at": iso(m.ends_at) if m.completed else None,
         "impact": "maintenance",
         "shortlink": url,
         "started_at": iso(m.starts_at),
         "page_id": view.id,
-        "incident_updates": [update],
+        "incident_updates": updates,
         "components": [_sp_component(view, c, c.position + 1) for c in shown],
         "scheduled_for": iso(m.starts_at),
         "scheduled_until": iso(m.ends_at),

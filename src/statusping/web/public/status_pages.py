@@ -18,7 +18,7 @@ from statusping.domain.plans import PlanKey
 from statusping.services import page_access
 from statusping.services import status_pages as service
 from statusping.services.status_page_settings import public_branding
-from statusping.services.status_pages import PageView
+from statusping.services.status_pages import MAX_MAINTENANCES, PageView
 from statusping.web.deps import SettingsDep, now
 from statusping.web.policy import policy_of
 from statusping.web.public import access
@@ -164,7 +164,10 @@ STATUSPAGE_ENDPOINTS: dict[str, Callable[[PageView, str], dict[str, Any]]] = {
     "incidents.json": lambda v, url: {"incidents": sp.sp_incidents(v, url)},
     "incidents/unresolved.json": lambda v, url: {"incidents": sp.sp_incidents(v, url, unresolved=True)},
     "scheduled-maintenances.json": lambda v, url: {
-        "scheduled_maintenances": [sp.sp_maintenance(v, m, url) for m in v.maintenances]
+        "scheduled_maintenances": [
+            sp.sp_maintenance(v, m, url)
+            for m in [*v.maintenances, *v.completed_maintenances][:MAX_MAINTENANCES]
+        ]
     },
     "scheduled-maintenances/upcoming.json": lambda v, url: {
         "scheduled_maintenances": [sp.sp_maintenance(v, m, url) for m in v.maintenances if not m.active]
