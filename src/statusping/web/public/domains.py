@@ -4,10 +4,14 @@
   still includes one) and 404 otherwise: a reverse proxy's on-demand TLS asks it before it gets a
   certificate (docs/deploy.md has a Caddy example).
 - ``PublicAddressesMiddleware``:
-  - a request whose Host is a verified custom domain gets that page at ``/`` (the page's links
-    are ``/s/{slug}/…`` paths, which the same host serves as they are). Host lookups are kept per
-    process for ``DOMAIN_TTL_SECONDS`` (found or not, so a flood of made-up hosts costs one query
-    each per interval); this node forgets a domain at once when it is changed or verified here.
+  - a request whose Host is a verified custom domain gets that page at ``/`` and nothing of the
+    app: its own ``/s/{slug}/…`` paths (the page's links) and ``/static/…`` are served as they
+    are; any other path ``/x`` is the page's ``/s/{slug}/x`` — so ``/api/v2/summary.json``,
+    ``/history``, ``/feed.atom`` answer at the domain's root as Statuspage clients expect, and
+    ``/login``, ``/signup``, ``/api/v1/…``, another page's ``/s/…`` or a badge are a 404
+    (docs/decisions.md). Host lookups are kept per process for ``DOMAIN_TTL_SECONDS`` (found or
+    not, so a flood of made-up hosts costs one query each per interval); this node forgets a
+    domain at once when it is changed or verified here.
   - a 404 under ``/s/{slug}`` whose slug a page used before becomes a 308 to the same path under
     the page's current slug. Only answers that are 404 anyway pay for the lookup.
 """
@@ -111,11 +115,17 @@ class PublicAddressesMiddleware:
         state = scope["app"].state
         settings: Settings = state.settings
         host = _host(scope)
-        if scope["path"] == "/" and host and host != (urlsplit(settings.base_url).hostname or ""):
+        custom = False
+        if host and host != (urlsplit(settings.base_url).hostname or ""):
             slug = await domain_cache_of(state).slug_for(state, host)
             if slug is not None:
-                path = f"/s/{slug}"
-                scope = {**scope, "path": path, "raw_path": path.encode()}
+                custom = True
+                path = _on_custom_domain(scope["path"], slug)
+                if path != scope["path"]:
+                    scope = {**scope, "path": path, "raw_path": quote(path).encode()}
+        if custom:
+            await self.app(scope, receive, _plain_not_found(scope, send))
+            return
         if not scope["path"].startswith("/s/"):
             await self.app(scope, receive, send)
             return
@@ -140,6 +150,53 @@ class PublicAddressesMiddleware:
                 await send(message)
 
         await self.app(scope, receive, watch)
+
+
+NOT_FOUND_HTML = (
+    b'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>'
+    b'<body><h1>Not found</h1><p><a href="/">Back to the status page</a></p></body></html>'
+)
+NOT_FOUND_JSON = b'{"detail":"Not Found"}'
+
+
+def _plain_not_found(scope: Scope, send: Send) -> Send:
+    """A custom domain's 404s without the app's error page (its navigation leads to our log-in):
+    a bare page linking back to the status page, or JSON for clients that do not ask for HTML."""
+    replaced = False
+    accept = next((bytes(v) for k, v in scope.get("headers", []) if k == b"accept"), b"")
+    body, kind = (
+        (NOT_FOUND_HTML, b"text/html; charset=utf-8")
+        if b"text/html" in accept
+        else (NOT_FOUND_JSON, b"application/json")
+    )
+
+    async def replace(message: Message) -> None:
+        nonlocal replaced
+        if message["type"] == "http.response.start" and message["status"] == 404:
+            replaced = True
+            headers = [
+                (k, v)
+                for k, v in message.get("headers", [])
+                if k.lower() not in (b"content-type", b"content-length")
+            ]
+            headers += [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if not replaced:
+            await send(message)
+
+    return replace
+
+
+def _on_custom_domain(path: str, slug: str) -> str:
+    """Where a path asked of a page's custom domain is served: the page's own routes and the
+    static assets as they are, everything else under the page (so what is not one of its
+    routes is the page's 404, never the app)."""
+    own = f"/s/{slug}"
+    if path == own or path.startswith(own + "/") or path.startswith("/static/"):
+        return path
+    return own if path == "/" else own + path
 
 
 async def _moved(state: Any, scope: Scope) -> str | None:
