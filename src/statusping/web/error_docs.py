@@ -65,6 +65,8 @@ SERVICE_ERRORS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/members/{member_id}/transfer-ownership"): {409},
     ("POST", "/api/v1/me/organization"): {404},
     ("PUT", "/api/v1/organization/active-monitors"): {404},
+    # services/status_page_settings.py: a slug or custom domain another status page holds.
+    ("PATCH", "/api/v1/status-pages/{page_id}"): {409},
 }
 
 
