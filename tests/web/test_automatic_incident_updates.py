@@ -4,6 +4,8 @@ subscribers unless the page keeps automatic incidents out of their mail."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -133,3 +135,39 @@ async def test_unknown_hidden_and_other_organizations_incidents_are_404(
         )
         assert sneaky.status_code == 404
         assert (await other.post(f"{url}/{incident['id']}/updates", json=note)).status_code == 404
+
+
+async def test_the_dashboard_lists_outages_and_annotates_them_with_a_plain_form(
+    client: httpx.AsyncClient, target: SwitchableTarget
+) -> None:
+    await signup(client, organization="Form Co")
+    slug = await _page(client)
+    (page,) = (await client.get("/api/v1/status-pages")).json()
+    api = await _monitor(client, "API", target.port)
+    await _break(client, api, free_port())
+    (incident,) = (await client.get(f"/s/{slug}/api/v2/incidents.json")).json()["incidents"]
+    listing = await client.get(f"/status-pages/{page['id']}/incidents")
+    assert "Outages on this page" in listing.text
+    detail_url = f"/status-pages/{page['id']}/incidents/{incident['id']}"
+    assert f'href="{detail_url}"' in listing.text
+    detail = await client.get(detail_url)
+    assert detail.status_code == 200
+    assert "API is unavailable" in detail.text
+    assert "Post an update" in detail.text
+    assert '<option value="resolved"' not in detail.text  # it resolves when the monitor answers
+
+    csrf = client.cookies["statusping_csrf"]
+    del client.headers["X-CSRF-Token"]  # forms carry the token as a field, as a browser does
+    empty = await client.post(
+        f"{detail_url}/updates", data={"csrf_token": csrf, "status": "identified", "message": ""}
+    )
+    assert empty.status_code == 422
+    assert "API is unavailable" in empty.text
+    posted = await client.post(
+        f"{detail_url}/updates", data={"csrf_token": csrf, "status": "identified", "message": "Bad *deploy*"}
+    )
+    assert posted.status_code == 303
+    assert posted.headers["location"] == detail_url
+    assert "Bad <em>deploy</em>" in (await client.get(detail_url)).text
+    assert "Bad <em>deploy</em>" in (await client.get(f"/s/{slug}")).text
+    assert (await client.get(f"/status-pages/{page['id']}/incidents/{uuid.uuid4()}")).status_code == 404

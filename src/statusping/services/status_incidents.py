@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,6 +131,24 @@ async def get_automatic(
     notes = await repo.notes_of(page.id, [found.id])
     return IncidentView(str(found.id), str(found.monitor_id), rows[found.monitor_id].name, found.started_at,
                         found.confirmed_at, found.resolved_at, notes[found.id])  # fmt: skip
+
+
+async def recent_automatic(
+    db: AsyncSession, org: Organization, page: StatusPage, now: datetime, days: int = 14
+) -> list[IncidentView]:
+    """The outages this page shows that are open or ended in the last ``days``, newest first:
+    what the dashboard offers to annotate."""
+    if not page.show_automatic_incidents:
+        return []
+    rows = {r.monitor_id: r for r in await status_pages.visible_components(db, page, org)}
+    told = await StatusIncidentRepository(db).automatic_told(
+        page.id, list(rows), now - timedelta(days=days), now
+    )
+    return [
+        IncidentView(str(i.id), str(i.monitor_id), rows[i.monitor_id].name, i.started_at, i.confirmed_at,
+                     i.resolved_at, notes)
+        for i, notes in told
+    ]  # fmt: skip
 
 
 async def annotate(

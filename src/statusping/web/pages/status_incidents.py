@@ -1,7 +1,8 @@
 """Dashboard pages to post a status page's incidents and their updates.
 
-``/status-pages/{id}/incidents`` lists them with a form to open one; ``…/incidents/{iid}`` shows the
-timeline with forms to post an update, correct the incident or delete it. Plain POST forms with
+``/status-pages/{id}/incidents`` lists them with a form to open one, and the page's recent outages
+(automatic incidents); ``…/incidents/{iid}`` shows the timeline with forms to post an update,
+correct the incident or delete it — for an outage, its updates and the form to add one. Plain POST forms with
 the CSRF field (no JavaScript needed): 303 on success, the page again with the error (422) on
 failure, nothing saved.
 """
@@ -19,6 +20,7 @@ from statusping.domain.status_incidents import STATUS_TITLES, Impact, IncidentSt
 from statusping.services import status_incidents as service
 from statusping.services import status_pages
 from statusping.services.accounts import Account
+from statusping.services.status_pages import IncidentView
 from statusping.storage.models import StatusIncident, StatusPage
 from statusping.web.api.types import PageOffset, storable_text_problem
 from statusping.web.deps import Db, OptionalAccount, now, require_writer
@@ -91,6 +93,7 @@ async def _list_page(
     context = {
         "page": page,
         "incidents": found,
+        "outages": await service.recent_automatic(db, account.organization, page, now()),
         "total": total,
         "offset": offset,
         "per_page": PER_PAGE,
@@ -126,6 +129,20 @@ async def _detail_page(
     return render(
         request, "status_incident.html", context, account=account, status_code=422 if error else 200
     )
+
+
+async def _outage_page(
+    request: Request,
+    db: Db,
+    account: Account,
+    page: StatusPage,
+    outage: IncidentView,
+    *,
+    error: InvalidInput | None = None,
+) -> Response:
+    """An automatic incident the page shows, with its updates and the form to add one."""
+    context = {"page": page, "outage": outage, "error": error, **_choices()}
+    return render(request, "status_outage.html", context, account=account, status_code=422 if error else 200)
 
 
 async def _discard(db: Db) -> None:
@@ -178,7 +195,31 @@ async def incident_page(
     if account is None:
         return _login(request)
     page = await _page(db, account, page_id)
-    return await _detail_page(request, db, account, page, await _incident(db, page, incident_id))
+    posted = await service.get(db, page, incident_id)
+    if posted is not None:
+        return await _detail_page(request, db, account, page, posted)
+    return await _outage_page(request, db, account, page, await _outage(db, account, page, incident_id))
+
+
+async def _outage(db: Db, account: Account, page: StatusPage, incident_id: str) -> IncidentView:
+    found = await service.get_automatic(db, account.organization, page, incident_id)
+    if found is None:
+        raise NotFound("incident not found")
+    return found
+
+
+async def _annotate(
+    request: Request, db: Db, account: Account, page: StatusPage, incident_id: str
+) -> Response:
+    outage = await _outage(db, account, page, incident_id)
+    try:
+        await service.annotate(db, page, outage, await _fields(request, "status", "message"), now())
+    except InvalidInput as error:
+        await _discard(db)
+        page = await _page(db, account, str(page.id))
+        outage = await _outage(db, account, page, incident_id)
+        return await _outage_page(request, db, account, page, outage, error=error)
+    return RedirectResponse(f"/status-pages/{page.id}/incidents/{incident_id}", status_code=303)
 
 
 async def _change(
@@ -188,6 +229,8 @@ async def _change(
         return _login(request)
     await require_writer(account)
     page = await _page(db, account, page_id)
+    if what == "update" and await service.get(db, page, incident_id) is None:
+        return await _annotate(request, db, account, page, incident_id)  # an automatic incident
     incident = await _incident(db, page, incident_id)
     try:
         if what == "update":
