@@ -73,6 +73,9 @@ class EngineOptions:
     # of a few ms, so batches of ~200 instead of ~70 (at 10,000 monitors every 30 s) cost ~10 % less
     # CPU per check (bench/engine.py); a state change reaches the database, and alerts, ≤ 1 s later.
     flush_interval: float = 1.0
+    # While several regions are live (or before the engine knows) their quorum reads each other's
+    # results: record promptly then. Short intervals shorten the wait too (see _flush_interval).
+    multi_region_flush_interval: float = 0.2
     singleton: bool = False  # SQLite: one engine at a time
     lock_path: Path | None = None  # SQLite file: the OS lock that marks the live engine (singleton only)
     retention: RetentionRules | None = None  # prune history now and then (None: never)
@@ -140,6 +143,7 @@ class Engine(BackgroundLoop):
         self._lock = None if path is None else EngineLock(path)
         self.regions: RegionView | None = None  # the installation's regions as last reported
         self._silent_warned: set[str] = set()
+        self._shortest_interval = (float("inf"), 0.0)  # seconds, and monotonic time it was claimed
 
     @property
     def queue_bound(self) -> int:
@@ -244,6 +248,8 @@ class Engine(BackgroundLoop):
                         db, owner=self.owner, now=_now(), limit=limit, region=self._claim_region()
                     )
                 loop.progress()  # a completed poll is progress, even an empty one
+                if claims:
+                    self._note_intervals(claims)
                 for claim in claims:
                     task = asyncio.create_task(self._check(claim))
                     self._inflight.add(task)
@@ -291,6 +297,25 @@ class Engine(BackgroundLoop):
                 waiting.cancel()
 
     # Regions ----------------------------------------------------------------------------------
+
+    def _flush_interval(self) -> float:
+        """How long results may wait: never more than a tenth of the shortest interval claimed in the
+        last minute (a 1 s monitor's result must not wait for its next slot), and only briefly while
+        several regions are live or before the engine knows."""
+        interval = self.options.flush_interval
+        if self.regions is None or self.regions.multi:
+            interval = min(interval, self.options.multi_region_flush_interval)
+        shortest, seen = self._shortest_interval
+        if time.monotonic() - seen < 60:
+            interval = min(interval, shortest / 10)
+        return interval
+
+    def _note_intervals(self, claims: list[Claim]) -> None:
+        shortest = min(claim.interval_seconds for claim in claims)
+        held, seen = self._shortest_interval
+        now = time.monotonic()
+        if shortest <= held or now - seen >= 60:
+            self._shortest_interval = (shortest, now)
 
     def _claim_region(self) -> str | None:
         """This engine's region while several are live (checks go per region), else None."""
@@ -366,7 +391,7 @@ class Engine(BackgroundLoop):
         self._recorder.on_stored = stored
         while not self._recorder_stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flush_now.wait(), self.options.flush_interval)
+                await asyncio.wait_for(self._flush_now.wait(), self._flush_interval())
             self._flush_now.clear()
             await self._flush()  # raises while the database is away; the supervisor retries
             loop.progress()
