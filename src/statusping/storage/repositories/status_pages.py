@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from statusping.storage.models import (
     DailyRollup,
-    Incident,
     Monitor,
     MonitorPause,
     Organization,
@@ -168,24 +167,6 @@ class StatusPageRepository:
             for monitor_id, bucket_start in rows:
                 found.setdefault(monitor_id, set()).add(bucket_start.date())
         return found
-
-    async def incidents(
-        self, monitor_ids: Sequence[uuid.UUID], start: datetime, end: datetime
-    ) -> Sequence[Incident]:
-        """Incidents of these monitors that overlap [start, end), newest first."""
-        if not monitor_ids:
-            return []
-        return (
-            await self.db.scalars(
-                select(Incident)
-                .where(
-                    Incident.monitor_id.in_(monitor_ids),
-                    Incident.started_at < end,
-                    Incident.resolved_at.is_(None) | (Incident.resolved_at > start),
-                )
-                .order_by(Incident.started_at.desc(), Incident.id)
-            )
-        ).all()
 
     async def pauses(
         self, monitor_ids: Sequence[uuid.UUID], start: datetime, end: datetime
