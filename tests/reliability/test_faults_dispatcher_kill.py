@@ -110,7 +110,7 @@ async def test_a_dispatcher_killed_mid_send_is_retried_within_15_s_with_the_same
 
             await worker.kill()
             sink.hold = False
-            sink.release()  # its sender is gone: the held request counts as arrived, not delivered
+            sink.release_dead_senders()  # its sender is gone: the held request counts as arrived, not delivered
             restarted = time.monotonic()  # from the new process's start, its boot time included
             await worker.start()
 

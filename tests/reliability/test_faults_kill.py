@@ -125,7 +125,7 @@ async def test_sigkill_during_an_outage_neither_loses_nor_doubles_the_down_alert
             )
             await serve.kill()
             sink.hold = False  # from now on the receiver answers at once
-            sink.release()  # the held request's sender is dead: it counts as not delivered
+            sink.release_dead_senders()  # the held request's sender is dead: it counts as not delivered
             killed_at = datetime.now(UTC)
 
             await serve.start()
