@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
+from fastapi import BackgroundTasks
+
 from statusping.config import Settings
 from statusping.mail import Email, Mailer
+from statusping.services.team import SentInvitation
 from statusping.storage.models import User
 
 log = logging.getLogger(__name__)
@@ -49,3 +52,19 @@ async def send_invitation(mailer: Mailer, email: Email) -> None:
     except Exception:
         # The invitation stays listed; whoever sent it can resend it from the team page.
         log.exception("could not send the invitation email to %s", ", ".join(email.to))
+
+
+def queue_invitation(
+    tasks: BackgroundTasks, mailer: Mailer, settings: Settings, sent: SentInvitation
+) -> None:
+    """Sent after the response's transaction committed, as password-reset mail is: a mail for an
+    invitation that was rolled back must never go out."""
+    email = invitation_email(
+        settings,
+        sent.token,
+        org_name=sent.organization.name,
+        invited_by=sent.invited_by,
+        role=sent.invitation.role,
+        to=sent.invitation.email,
+    )
+    tasks.add_task(send_invitation, mailer, email)

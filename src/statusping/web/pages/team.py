@@ -21,7 +21,6 @@ from statusping.domain.errors import NotFound, StatusPingError
 from statusping.domain.team import ASSIGNABLE_ROLES, InvitationState
 from statusping.services import accounts, team
 from statusping.services.accounts import Account
-from statusping.services.team import SentInvitation
 from statusping.web.api.types import StorableStr
 from statusping.web.cookies import SESSION_COOKIE, set_session_cookies
 from statusping.web.deps import (
@@ -35,7 +34,7 @@ from statusping.web.deps import (
     require_manager,
     require_owner,
 )
-from statusping.web.emails import invitation_email, send_invitation
+from statusping.web.emails import queue_invitation
 from statusping.web.pages import page_kit
 from statusping.web.policy import policy_of
 from statusping.web.rendering import render
@@ -79,18 +78,6 @@ async def _context(db: Db, settings: SettingsDep, account: Account, request: Req
     }
 
 
-def _mail(request: Request, tasks: BackgroundTasks, settings: SettingsDep, sent: SentInvitation) -> None:
-    email = invitation_email(
-        settings,
-        sent.token,
-        org_name=sent.organization.name,
-        invited_by=sent.invited_by,
-        role=sent.invitation.role,
-        to=sent.invitation.email,
-    )
-    tasks.add_task(send_invitation, request.app.state.mailer, email)
-
-
 @router.get("/settings/team", response_class=HTMLResponse)
 async def team_page(request: Request, account: OptionalAccount, db: Db, settings: SettingsDep) -> Response:
     if account is None:
@@ -127,7 +114,7 @@ async def invite(
             errors = page_kit.error_of(exc, {"email": "email", "role": "role"})
             await page_kit.discard(db)
         else:
-            _mail(request, tasks, settings, sent)
+            queue_invitation(tasks, request.app.state.mailer, settings, sent)
             return page_kit.go(request, "/settings/team?saved=invited")
     context = await _context(db, settings, account, request)
     context.update(values=fields.values, errors=errors)
@@ -154,7 +141,7 @@ async def resend(
         secret_key=settings.resolved_secret_key,
         now=now(),
     )
-    _mail(request, tasks, settings, sent)
+    queue_invitation(tasks, request.app.state.mailer, settings, sent)
     return page_kit.go(request, "/settings/team?saved=resent")
 
 

@@ -13,7 +13,7 @@ from statusping.domain.accounts import Role
 from statusping.domain.errors import Forbidden
 from statusping.domain.team import InvitationState
 from statusping.services import team
-from statusping.services.team import InvitationView, MemberView, SentInvitation
+from statusping.services.team import InvitationView, MemberView
 from statusping.web.api.types import Input
 from statusping.web.api.v1.schemas import MeOut
 from statusping.web.deps import (
@@ -25,7 +25,7 @@ from statusping.web.deps import (
     SettingsDep,
     now,
 )
-from statusping.web.emails import invitation_email, send_invitation
+from statusping.web.emails import queue_invitation
 from statusping.web.policy import policy_of
 
 router = APIRouter(tags=["team"])
@@ -93,19 +93,6 @@ class SwitchIn(Input):
     organization_id: str = Field(max_length=64)
 
 
-def _mail(request: Request, tasks: BackgroundTasks, settings: SettingsDep, sent: SentInvitation) -> None:
-    """Sent after the response's transaction committed, as password-reset mail is."""
-    email = invitation_email(
-        settings,
-        sent.token,
-        org_name=sent.organization.name,
-        invited_by=sent.invited_by,
-        role=sent.invitation.role,
-        to=sent.invitation.email,
-    )
-    tasks.add_task(send_invitation, request.app.state.mailer, email)
-
-
 @router.get("/members", response_model=list[MemberOut])
 async def list_members(account: CurrentAccount, db: Db) -> list[MemberOut]:
     return [MemberOut.of(m) for m in await team.list_members(db, account)]
@@ -152,7 +139,7 @@ async def invite(
         secret_key=settings.resolved_secret_key,
         now=now(),
     )
-    _mail(request, tasks, settings, sent)
+    queue_invitation(tasks, request.app.state.mailer, settings, sent)
     return InvitationOut.of(InvitationView(sent.invitation, InvitationState.PENDING))
 
 
@@ -173,7 +160,7 @@ async def resend(
         secret_key=settings.resolved_secret_key,
         now=now(),
     )
-    _mail(request, tasks, settings, sent)
+    queue_invitation(tasks, request.app.state.mailer, settings, sent)
     return InvitationOut.of(InvitationView(sent.invitation, InvitationState.PENDING))
 
 
