@@ -203,6 +203,9 @@ async def test_the_series_is_columnar_with_one_point_per_check_over_24h(
     assert body["t"] == sorted(body["t"])
     assert body["failed"] == [0, 0, 1]
     assert all(isinstance(v, float) for v in body["response_ms"])
+    # The chart spans the whole day it was asked for, however few checks it holds.
+    assert body["end"] - body["start"] == 24 * 3600
+    assert body["start"] <= body["t"][0] <= body["t"][-1] <= body["end"] + 1
 
 
 async def test_a_range_beyond_the_plans_history_is_refused_naming_the_plan_that_lifts_it(
@@ -220,6 +223,7 @@ async def test_a_range_beyond_the_plans_history_is_refused_naming_the_plan_that_
     await set_plan(app, client, "pro")
     week = (await client.get(f"/api/v1/monitors/{monitor['id']}/series?range=7d")).json()
     assert week["bucket_seconds"] == 3600
+    assert week["end"] - week["start"] == 7 * 24 * 3600
     assert len(week["t"]) == len(week["response_ms"]) == len(week["p95_ms"]) >= 7 * 24
     assert sum(week["failed"]) == 0
     assert week["response_ms"][-1] is not None

@@ -91,11 +91,14 @@ async def series(
     their average and p95. Timing arrays are the DNS / connect / TLS / TTFB parts.
     """
     check_range_allowed(plan, chart_range)
+    start = now - chart_range.window.duration
+    # The range drawn: a chart of one check must still span the day, not uPlot's guess around it.
+    span = {"start": int(start.timestamp()), "end": int(now.timestamp())}
     if chart_range is ChartRange.DAY:
-        start = now - chart_range.window.duration
         rows = await SeriesRepository(db).checks(monitor.id, start, now, limit=MAX_RAW_POINTS)
         return {
             "range": chart_range.value,
+            **span,
             "bucket_seconds": None,
             "t": [round(r.checked_at.timestamp(), 3) for r in rows],
             "response_ms": [r.response_ms for r in rows],
@@ -107,6 +110,7 @@ async def series(
     buckets = report["buckets"]
     return {
         "range": chart_range.value,
+        **span,
         "bucket_seconds": report["bucket_seconds"],
         "t": [int(b["start"].timestamp()) for b in buckets],
         "response_ms": [b["avg_ms"] for b in buckets],

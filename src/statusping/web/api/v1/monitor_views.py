@@ -33,9 +33,9 @@ async def series(
     settings: SettingsDep,
     range: Annotated[ChartRange, Query(description="24h, 7d, 30d or 90d")] = ChartRange.DAY,
 ) -> Any:
-    """Response-time chart data as parallel arrays: ``t`` (Unix seconds), ``response_ms``,
-    ``p95_ms`` (buckets only), ``dns_ms``, ``connect_ms``, ``tls_ms``, ``ttfb_ms``, ``failed``.
-    24h has one point per check; longer ranges one per rollup bucket (``bucket_seconds``)."""
+    """Response-time chart data over ``start``..``end`` (Unix seconds) as parallel arrays: ``t``,
+    ``response_ms``, ``p95_ms`` (buckets only), ``dns_ms``, ``connect_ms``, ``tls_ms``, ``ttfb_ms``,
+    ``failed``. 24h has one point per check; longer ranges one per rollup bucket (``bucket_seconds``)."""
     plan = policy_of(settings).plan_of(account.organization)
     return await monitor_views.series(db, monitor, range, plan=plan, now=now())
 

@@ -38,12 +38,14 @@
       height: HEIGHT,
       cursor: { drag: { x: true, y: false } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(max || 0, 10) * 1.1]; } } },
+      // The whole chosen range, even when it holds a single check (uPlot would invent years around it).
+      scales: { x: { time: true, range: function (u, min, max) { return data.start != null ? [data.start, data.end] : [min, max]; } }, y: { range: function (u, min, max) { return [0, Math.max(max || 0, 10) * 1.1]; } } },
       axes: [axis, Object.assign({}, axis, { values: function (u, ticks) { return ticks.map(function (v) { return v + " ms"; }); }, size: 64 })],
       series: [{}].concat(lines.map(function (line) {
         return {
           label: line.label, stroke: line.stroke, width: line.width, dash: line.dash,
-          show: line.show !== false, spanGaps: false, value: ms, points: { show: false },
+          show: line.show !== false, spanGaps: false, value: ms,
+          points: { show: data.t.length <= 60, size: 5 }, // sparse data is dots, not an invisible line
         };
       })),
     };
