@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -79,6 +81,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         asyncio.run(_pg_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signup_allowance(request: pytest.FixtureRequest) -> None:
+    """Every test starts with the per-address sign-up allowance unused.
+
+    The suite shares one database, and every sign-up comes from 127.0.0.1: without this, the 21st
+    sign-up of the run in any hour is refused (20 per address per hour), so a test's outcome would
+    depend on how many ran before it. The limit itself is tested within single tests.
+    """
+    if "database_url" not in request.fixturenames:
+        return
+    url = make_url(request.getfixturevalue("database_url"))
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(str(url.database)) as conn:
+            conn.execute("DELETE FROM auth_failures WHERE scope = 'signup'")
+        return
+    # On a thread of its own: a browser test's thread already runs Playwright's event loop.
+    sql = "DELETE FROM auth_failures WHERE scope = 'signup'"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _pg_admin(url, sql)).result()
 
 
 @pytest.fixture
